@@ -1,0 +1,37 @@
+"""jaxfne core: hook specs, registry, stage contracts, claims, configuration, assembly,
+simulation engine, readouts, objectives, receipts. Imports no plugin package."""
+from .plugins import hookimpl  # noqa: I001  (first: plugins import it from here)
+from .assemble import Pipeline, assemble
+from .builder import ConfigBuilder, configuration
+from .claims import Amplitude, ChargeConservation, FieldSolver, SourceCalibration, truth_labels
+from .config import (Configuration, NetworkConfig, ObjectiveConfig, Simulation, StageConfig,
+                     TermConfig, config_from_dict, config_to_dict, load_config, save_config)
+from .errors import (ConfigError, DuplicateStageError, IncompatibleStagesError, JaxfneError,
+                     MissingExtraError, MissingSignalError, NotYetAvailableError, OutputExistsError,
+                     SimulationDivergedError, UnknownStageError)
+from .metrics import Metric
+from .model import Model, construct, simulation
+from .objective import Objective, ObjectiveReport, objective
+from .plugins import default_registry, load_registry, make_plugin_manager
+from .ports import Port
+from .readouts import ReadoutResult, ReadoutSpec, compute_readout, readout_spec
+from .receipts import RunReceipt, save_receipt
+from .registry import Registry
+from .signals import Signals
+from .stages import Circuit, Emitter, Field, Optimizer, Probe, Source
+from .tuning import TuneReport
+from .version import PLUGIN_API_VERSION, __version__
+
+__all__ = [
+    "hookimpl", "Pipeline", "assemble", "ConfigBuilder", "configuration", "Amplitude",
+    "ChargeConservation", "FieldSolver", "SourceCalibration", "truth_labels", "Configuration",
+    "NetworkConfig", "ObjectiveConfig", "Simulation", "StageConfig", "TermConfig",
+    "config_from_dict", "config_to_dict", "load_config", "save_config", "ConfigError",
+    "DuplicateStageError", "IncompatibleStagesError", "JaxfneError", "MissingExtraError",
+    "MissingSignalError", "NotYetAvailableError", "OutputExistsError", "SimulationDivergedError",
+    "UnknownStageError", "Metric", "Model", "construct", "simulation", "Objective",
+    "ObjectiveReport", "objective", "default_registry", "load_registry", "make_plugin_manager",
+    "Port", "ReadoutResult", "ReadoutSpec", "compute_readout", "readout_spec", "RunReceipt",
+    "save_receipt", "Registry", "Signals", "Circuit", "Emitter", "Field", "Optimizer", "Probe",
+    "Source", "TuneReport", "PLUGIN_API_VERSION", "__version__",
+]

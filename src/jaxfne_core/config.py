@@ -1,0 +1,272 @@
+"""Configuration value objects (attrs) and their strict JSON form (cattrs, ``.jcfg.json``).
+
+Stage sections are tagged unions: ``{"kind": "<registered name>", ...options}``; the options
+class comes from the registry, so a third-party stage's options are validated like a built-in's.
+Unknown keys are refused; every error carries its JSON path, the bad value and what is allowed.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Optional
+
+import attrs
+import cattrs
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+
+from .errors import ConfigError, UnknownStageError
+from .validators import number, one_of
+
+SCHEMA = "jaxfne.config/1"
+
+
+@attrs.frozen
+class NetworkConfig:
+    """The circuit's geometry and connectivity.
+
+    n: number of cells. thickness_um: cortical depth of the column (0 = pia, depth grows
+    downward). radius_um: lateral radius in which somata are scattered. connectivity:
+    ``dense`` (N x N matrices) or ``edge_list`` (``jax.ops.segment_sum``); both deliver the same
+    charge for the same weights. p_connect: connection probability for each ordered pair.
+    weight_exc / weight_inh: magnitude of the synaptic-current jump (native units) one
+    presynaptic spike causes; drawn uniformly in [0, weight]. seed: placement/connectivity seed.
+    """
+
+    name: str = "column"
+    kind: str = attrs.field(default="cortical_column", validator=one_of("cortical_column"))
+    n: int = attrs.field(default=64, validator=number(1, 2_000_000))
+    thickness_um: float = attrs.field(default=1600.0, validator=number(0, lo_open=True))
+    radius_um: float = attrs.field(default=100.0, validator=number(0))
+    connectivity: str = attrs.field(default="dense", validator=one_of("dense", "edge_list"))
+    p_connect: float = attrs.field(default=0.1, validator=number(0, 1))
+    weight_exc: float = attrs.field(default=1.0, validator=number(0))
+    weight_inh: float = attrs.field(default=2.0, validator=number(0))
+    seed: int = attrs.field(default=0, validator=number(0, 2**32 - 1))
+
+
+@attrs.frozen
+class Simulation:
+    """Time axis and seed of one run: duration and step in ms."""
+
+    duration_ms: float = attrs.field(default=100.0, validator=number(0, lo_open=True))
+    dt_ms: float = attrs.field(default=0.1, validator=number(0, 10, lo_open=True))
+    seed: int = attrs.field(default=0, validator=number(0, 2**32 - 1))
+
+    def __attrs_post_init__(self):
+        steps = self.duration_ms / self.dt_ms
+        if abs(steps - round(steps)) > 1e-6 * max(1.0, steps):
+            raise ValueError(f"duration_ms = {self.duration_ms!r} is not a whole number of "
+                             f"dt_ms = {self.dt_ms!r} steps; allowed: an integer multiple")
+
+    @property
+    def n_steps(self) -> int:
+        return int(round(self.duration_ms / self.dt_ms))
+
+
+@attrs.frozen
+class StageConfig:
+    """A stage section: the registered ``kind`` and that stage's options object."""
+
+    kind: str
+    options: Any
+
+
+@attrs.frozen
+class TermConfig:
+    """One objective term. role: loss | regularizer | gate. For gates, ``criterion`` is one of
+    below, above, equal, in_range and ``threshold`` is a number (a [lo, hi] pair for in_range).
+    units: the target's units; ``uV`` requires the pipeline to deliver physical amplitudes."""
+
+    role: str = attrs.field(validator=one_of("loss", "regularizer", "gate"))
+    name: str
+    metric: str
+    target: Optional[float] = None
+    weight: float = attrs.field(default=1.0, validator=number(0))
+    threshold: Optional[Any] = None
+    criterion: Optional[str] = attrs.field(
+        default=None, validator=attrs.validators.optional(one_of("below", "above", "equal", "in_range")))
+    tolerance: float = attrs.field(default=1e-6, validator=number(0))
+    units: Optional[str] = None
+    time_window_ms: Optional[tuple[float, float]] = None
+    contacts: Optional[tuple[int, int]] = None
+
+    def __attrs_post_init__(self):
+        if self.role == "gate":
+            if self.criterion is None or self.threshold is None:
+                raise ValueError(f"gate {self.name!r} needs 'criterion' and 'threshold'")
+            pair = self.criterion == "in_range"
+            if pair != isinstance(self.threshold, (tuple, list)):
+                raise ValueError(f"gate {self.name!r}: threshold {self.threshold!r} must be "
+                                 + ("a [lo, hi] pair" if pair else "a number") + f" for criterion {self.criterion!r}")
+        elif self.target is None or (isinstance(self.target, float) and not math.isfinite(self.target)):
+            raise ValueError(f"{self.role} {self.name!r} needs a finite 'target', got {self.target!r}")
+
+
+@attrs.frozen
+class ObjectiveConfig:
+    name: str = "objective"
+    terms: tuple[TermConfig, ...] = ()
+
+
+@attrs.frozen
+class Configuration:
+    """A whole pipeline: network, the stage sections, and optional simulation and objective."""
+
+    network: NetworkConfig
+    emitter: StageConfig
+    source: StageConfig
+    field: Optional[StageConfig]
+    probe: StageConfig
+    simulation: Simulation = Simulation()
+    objective: Optional[ObjectiveConfig] = None
+    schema: str = attrs.field(default=SCHEMA, validator=one_of(SCHEMA))
+
+
+# ----------------------------------------------------------------------------- converter
+STAGE_SECTIONS = ("emitter", "source", "field", "probe")
+
+
+def _strict(cls):
+    def structure(value, _):
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) if cls is float else \
+             (isinstance(value, int) and not isinstance(value, bool)) if cls is int else isinstance(value, cls)
+        if not ok:
+            raise TypeError(f"expected {cls.__name__}, got {value!r}")
+        return cls(value)
+    return structure
+
+
+class _StageSectionError(ValueError):
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__(problems)
+
+
+def make_converter(registry=None) -> cattrs.Converter:
+    """A strict converter; stage sections are resolved through ``registry`` (default: installed)."""
+    if registry is None:
+        from .plugins import default_registry
+        registry = default_registry()
+    conv = cattrs.Converter(forbid_extra_keys=True)
+    for cls in (int, float, str, bool):
+        conv.register_structure_hook(cls, _strict(cls))
+
+    def structure_stage(value, _type, stage):
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object with a 'kind', got {value!r}")
+        if "kind" not in value:
+            raise _StageSectionError([("kind", "missing; allowed: " + ", ".join(map(repr, registry.names(stage))))])
+        kind = value["kind"]
+        try:
+            entry = registry.get(stage, kind)
+        except UnknownStageError as e:
+            raise _StageSectionError([("kind", str(e))]) from None
+        rest = {k: v for k, v in value.items() if k != "kind"}
+        try:
+            options = conv.structure(rest, entry.value.Options)
+        except Exception as e:  # noqa: BLE001 - converted to path-bearing errors below
+            raise _StageSectionError(_problems(e, "")) from None
+        return StageConfig(kind, options)
+
+    def structure_config(value, _type):
+        if not isinstance(value, dict):
+            raise ConfigError([("$", f"expected a JSON object, got {type(value).__name__}")])
+        problems = []
+        allowed = {f.name for f in attrs.fields(Configuration)}
+        for key in value:
+            if key not in allowed:
+                problems.append((f"$.{key}", f"unknown key; allowed: {', '.join(sorted(allowed))}"))
+        kwargs = {}
+        for f in attrs.fields(Configuration):
+            if f.name not in value:
+                if f.default is attrs.NOTHING:
+                    problems.append((f"$.{f.name}", "required key missing"))
+                continue
+            raw = value[f.name]
+            try:
+                if f.name in STAGE_SECTIONS:
+                    kwargs[f.name] = None if raw is None and f.name == "field" else structure_stage(raw, None, f.name)
+                else:
+                    kwargs[f.name] = conv.structure(raw, f.type if not isinstance(f.type, str) else _TYPES[f.name])
+            except _StageSectionError as e:
+                problems += [(f"$.{f.name}" + (f".{p}" if p else ""), m) for p, m in e.problems]
+            except Exception as e:  # noqa: BLE001
+                problems += [(f"$.{f.name}" + (f".{p}" if p else ""), m) for p, m in _problems(e, "")]
+        if problems:
+            raise ConfigError(problems)
+        try:
+            return Configuration(**kwargs)
+        except (TypeError, ValueError) as e:
+            raise ConfigError([("$", str(e))]) from None
+
+    conv.register_structure_hook(Configuration, structure_config)
+    conv.register_unstructure_hook(
+        StageConfig, lambda s: {"kind": s.kind, **conv.unstructure(s.options)})
+    return conv
+
+
+_TYPES = {"network": NetworkConfig, "simulation": Simulation, "objective": Optional[ObjectiveConfig],
+          "schema": str}
+
+
+def _problems(exc, path) -> list[tuple[str, str]]:
+    """Flatten a cattrs exception group into (relative path, message) pairs."""
+    out = []
+    if isinstance(exc, ForbiddenExtraKeysError):
+        allowed = sorted(a.name for a in attrs.fields(exc.cl)) if attrs.has(exc.cl) else []
+        for k in sorted(exc.extra_fields):
+            out.append((_join(path, k), f"unknown key; allowed: {', '.join(allowed)}"))
+    elif isinstance(exc, (ClassValidationError, IterableValidationError)):
+        notes = exc.group_exceptions() if hasattr(exc, "group_exceptions") else [(e, None) for e in exc.exceptions]
+        for sub, note in notes:
+            name = getattr(note, "name", None)
+            idx = getattr(note, "index", None)
+            sub_path = _join(path, name) if name is not None else (f"{path}[{idx}]" if idx is not None else path)
+            if isinstance(sub, KeyError) and name is not None:
+                out.append((sub_path, "required key missing"))
+            else:
+                out += _problems(sub, sub_path)
+    else:
+        out.append((path, str(exc) or type(exc).__name__))
+    return out
+
+
+def _join(path, key):
+    return f"{path}.{key}" if path else str(key)
+
+
+# ----------------------------------------------------------------------------- JSON I/O
+def config_to_dict(cfg: Configuration, registry=None) -> dict:
+    conv = make_converter(registry)
+    return {k: conv.unstructure(getattr(cfg, k)) for k in (f.name for f in attrs.fields(Configuration))}
+
+
+def config_from_dict(data: dict, registry=None) -> Configuration:
+    return make_converter(registry).structure(data, Configuration)
+
+
+def canonical_json(data) -> str:
+    """Canonical, strict JSON text (sorted keys, no whitespace, NaN refused)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+
+
+def load_config(path, registry=None) -> Configuration:
+    """Load and validate a ``.jcfg.json`` file; raises :class:`ConfigError` with JSON paths."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as e:
+        raise ConfigError([("$", f"not valid JSON: {e}")]) from None
+    except ValueError as e:
+        raise ConfigError([("$", str(e))]) from None
+    return config_from_dict(data, registry)
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not allowed in a jaxfne config; allowed: finite numbers")
+
+
+def save_config(cfg: Configuration, path, *, overwrite=False, registry=None) -> Path:
+    from .io import write_json_atomic
+    return write_json_atomic(path, config_to_dict(cfg, registry), overwrite=overwrite)

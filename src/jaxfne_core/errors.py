@@ -1,0 +1,72 @@
+"""Every error jaxfne raises on purpose. Each names the field, the value and what is allowed."""
+from __future__ import annotations
+
+
+class JaxfneError(Exception):
+    """Base class of all jaxfne errors."""
+
+
+class ConfigError(JaxfneError, ValueError):
+    """A configuration value is invalid.
+
+    ``problems`` is a list of ``(json_path, message)``; ``str()`` lists them all, one a line,
+    e.g. ``$.emitter.preset: 'cortical' is not allowed; allowed: 'cortical_eig', 'RS', ...``.
+    """
+
+    def __init__(self, problems):
+        if isinstance(problems, str):
+            problems = [("$", problems)]
+        self.problems = [(str(p), str(m)) for p, m in problems]
+        super().__init__("\n".join(f"{p}: {m}" for p, m in self.problems))
+
+
+class UnknownStageError(JaxfneError, KeyError):
+    """A stage name is not registered; the message lists the registered names of that stage."""
+
+    def __init__(self, stage: str, name: str, available):
+        self.stage, self.name, self.available = stage, name, sorted(available)
+        listed = ", ".join(repr(a) for a in self.available) or "(none registered)"
+        super().__init__(f"unknown {stage} {name!r}; available {stage}s: {listed}")
+
+    def __str__(self):  # KeyError would quote the message
+        return self.args[0]
+
+
+class DuplicateStageError(JaxfneError):
+    """Two plugins registered the same stage name."""
+
+
+class IncompatibleStagesError(JaxfneError):
+    """The assembled chain has edges whose claims or ports do not fit.
+
+    ``problems`` is a list of :class:`jaxfne_core.claims.Incompatibility`.
+    """
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        lines = [f"{len(self.problems)} incompatible stage edge(s):"]
+        lines += [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class MissingExtraError(JaxfneError, ImportError):
+    """An optional dependency is missing; the message names the pip extra that installs it."""
+
+
+class NotYetAvailableError(JaxfneError, NotImplementedError):
+    """A registered feature whose implementation is scheduled but not built yet."""
+
+
+class SimulationDivergedError(JaxfneError, FloatingPointError):
+    """A simulated quantity became NaN or infinite; the message says where and when."""
+
+
+class MissingSignalError(JaxfneError, KeyError):
+    """A readout asked for a signal the probe did not record."""
+
+    def __str__(self):
+        return self.args[0]
+
+
+class OutputExistsError(JaxfneError, FileExistsError):
+    """Refused to overwrite an existing output (pass overwrite=True to allow)."""

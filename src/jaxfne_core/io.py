@@ -1,0 +1,54 @@
+"""Atomic, strict output: JSON without NaN, ``.npz`` arrays; overwrite refused unless asked."""
+from __future__ import annotations
+
+import io as _io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import OutputExistsError
+
+
+def _atomic_write_bytes(path, data: bytes, overwrite: bool) -> Path:
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def to_json_text(data) -> str:
+    """Strict JSON (``allow_nan=False``): a NaN anywhere is an error, never a silent token."""
+    return json.dumps(data, indent=2, sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def write_json_atomic(path, data, *, overwrite=False) -> Path:
+    return _atomic_write_bytes(path, to_json_text(data).encode("utf-8"), overwrite)
+
+
+def write_text_atomic(path, text: str, *, overwrite=False) -> Path:
+    return _atomic_write_bytes(path, text.encode("utf-8"), overwrite)
+
+
+def write_npz_atomic(path, arrays: dict, *, overwrite=False) -> Path:
+    buf = _io.BytesIO()
+    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    return _atomic_write_bytes(path, buf.getvalue(), overwrite)
+
+
+def write_bytes_atomic(path, data: bytes, *, overwrite=False) -> Path:
+    return _atomic_write_bytes(path, data, overwrite)

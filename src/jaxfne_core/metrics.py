@@ -1,0 +1,78 @@
+"""Metrics: named scalar features of Signals, registered by plugins through
+``jaxfne_register_objectives``. Computation is pure JAX (usable inside jit/vmap/grad)."""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import attrs
+import jax.numpy as jnp
+
+from .errors import ConfigError
+from .signals import CONTACT_MODES
+
+
+@attrs.frozen
+class Metric:
+    """A scalar feature of one recorded signal.
+
+    fn(x, dt_ms) -> scalar, where x is the signal sliced to the window: (..., T, X).
+    units: units of the result; ``"signal"`` means the units of the signal it reads.
+    """
+
+    name: str
+    mode: str
+    units: str
+    fn: Callable = attrs.field(eq=False)
+    summary: str = ""
+
+    def __call__(self, signals, time_window_ms: Optional[tuple] = None, contacts: Optional[tuple] = None):
+        x = signals[self.mode]
+        x = slice_signal(x, signals.dt_ms, self.mode, time_window_ms, contacts)
+        return self.fn(x, signals.dt_ms)
+
+    def result_units(self, signals) -> str:
+        return signals.units.get(self.mode, "") if self.units == "signal" else self.units
+
+
+def window_indices(n_steps: int, dt_ms: float, window) -> tuple[int, int]:
+    """[start, end) ms -> sample indices; sample k sits at (k + 1) * dt."""
+    if window is None:
+        return 0, n_steps
+    start, end = (float(w) for w in window)
+    duration = n_steps * dt_ms
+    if not (0.0 <= start < end <= duration + 1e-9):
+        raise ConfigError([("time_window_ms", f"{[start, end]!r} is outside the run; allowed: "
+                            f"0 <= start < end <= {duration} ms")])
+    return int(round(start / dt_ms)), int(round(end / dt_ms))
+
+
+def slice_signal(x, dt_ms, mode, window, contacts):
+    t0, t1 = window_indices(x.shape[-2], dt_ms, window)
+    x = x[..., t0:t1, :]
+    if contacts is not None:
+        if mode not in CONTACT_MODES:
+            raise ConfigError([("contacts", f"a contact slice applies to {CONTACT_MODES}, "
+                                f"not to {mode!r}")])
+        c0, c1 = (int(c) for c in contacts)
+        if not (0 <= c0 < c1 <= x.shape[-1]):
+            raise ConfigError([("contacts", f"{[c0, c1]!r} outside 0..{x.shape[-1]}; allowed: "
+                                f"0 <= start < end <= {x.shape[-1]}")])
+        x = x[..., c0:c1]
+    return x
+
+
+# Reusable reductions (x is (..., T, X))
+def rate_hz(x, dt_ms):
+    return jnp.mean(x.astype(jnp.float32), axis=(-2, -1)) * (1000.0 / dt_ms)
+
+
+def count(x, dt_ms):
+    return jnp.sum(x.astype(jnp.float32), axis=(-2, -1))
+
+
+def mean(x, dt_ms):
+    return jnp.mean(x, axis=(-2, -1))
+
+
+def abs_mean(x, dt_ms):
+    return jnp.mean(jnp.abs(x), axis=(-2, -1))

@@ -1,0 +1,310 @@
+"""Model: an assembled pipeline with its circuit, ready to simulate, read out, evaluate and tune.
+
+A Model is immutable: ``tune`` returns a NEW model. Compiled functions are cached per
+(steps, dt, modes), and parameters and seeds are arguments, so a second call with new data
+does not recompile.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import attrs
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .assemble import Pipeline, assemble, compatibility_problems
+from .claims import claims_to_json, truth_labels
+from .config import Configuration, Simulation, config_to_dict
+from .engine import initial_carry, make_runner
+from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedError
+from .objective import Objective, evaluate
+from .readouts import compute_readout
+from .receipts import make_receipt
+from .signals import Signals
+
+PROGRESS_MIN_STEPS = 200_000  # auto progress bar for runs with more cell-steps x 1e-3 than this
+
+
+@attrs.frozen(eq=False)
+class ModelContext:
+    """Static facts of a model carried by its Signals (cells, contacts, claims, units)."""
+
+    population_names: tuple
+    population: np.ndarray
+    cell_positions_um: np.ndarray
+    contact_positions_um: np.ndarray
+    claims: dict
+
+
+@attrs.frozen(eq=False)
+class RunContext:
+    model: ModelContext
+    simulation: Simulation
+    tuned: tuple = ()
+
+
+class Model:
+    """An assembled, built pipeline. Create with :func:`construct`."""
+
+    def __init__(self, pipeline: Pipeline, circuit=None, tuned: Optional[dict] = None):
+        self.pipeline = pipeline
+        self.circuit = circuit if circuit is not None else pipeline.emitter.build(pipeline.config.network)
+        self.tuned = dict(tuned or {})
+        st = pipeline
+        self._source_positions = st.source.positions_um(self.circuit)
+        self._contacts = st.probe.contact_positions_um(self.circuit)
+        self._context = ModelContext(self.circuit.population_names, self.circuit.population,
+                                     self.circuit.positions_um, self._contacts, dict(pipeline.claims))
+        self._params: dict = {}
+        self._compiled: dict = {}
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def config(self) -> Configuration:
+        return self.pipeline.config
+
+    @property
+    def claims(self) -> dict:
+        return dict(self.pipeline.claims)
+
+    @property
+    def truth(self) -> dict:
+        return truth_labels(self.pipeline.claims)
+
+    @property
+    def registry(self):
+        return self.pipeline.registry
+
+    @property
+    def n_cells(self) -> int:
+        return self.circuit.n_cells
+
+    @property
+    def contact_positions_um(self) -> np.ndarray:
+        return self._contacts
+
+    @property
+    def source_positions_um(self) -> np.ndarray:
+        return self._source_positions
+
+    def units(self) -> dict:
+        cal = getattr(self.claims.get("source_calibration"), "value", "native")
+        out = {"spikes": "1", "V_m": "mV", "sources": cal}
+        if self.pipeline.field is not None:
+            out.update(self.pipeline.field.units(self.claims))
+        return {k: v for k, v in out.items() if k in self.pipeline.probe.modes}
+
+    def __repr__(self):
+        p = self.pipeline
+        names = " -> ".join(s.label for s in (p.emitter, p.source, p.field, p.probe) if s is not None)
+        return f"<Model n={self.n_cells} {names}>"
+
+    # ------------------------------------------------------------------ parameters
+    def tunables(self) -> dict:
+        """name -> (current value, lower, upper) of every tunable scalar."""
+        p = self.pipeline
+        out = {f"emitter.{k}": v for k, v in p.emitter.tunables(self.circuit).items()}
+        out.update({f"source.{k}": v for k, v in p.source.tunables(self.circuit).items()})
+        return {k: ((self.tuned[k],) + tuple(v[1:]) if k in self.tuned else v) for k, v in out.items()}
+
+    def apply_tunables(self, params, values: dict):
+        """Pure: params with ``values`` ({'emitter.drive.E': x, ...}) applied."""
+        p, c = self.pipeline, self.circuit
+        em = {k[len("emitter."):]: v for k, v in values.items() if k.startswith("emitter.")}
+        sr = {k[len("source."):]: v for k, v in values.items() if k.startswith("source.")}
+        return {**params, "emitter": p.emitter.apply_tunables(params["emitter"], em, c),
+                "source": p.source.apply_tunables(params["source"], sr, c)}
+
+    def params(self, dt_ms: float) -> dict:
+        """The parameter pytree for step ``dt_ms`` (cached; tuned values applied)."""
+        if dt_ms not in self._params:
+            p = self.pipeline
+            params = {"emitter": p.emitter.init_params(self.circuit),
+                      "source": p.source.init_params(self.circuit, dt_ms)}
+            if p.field is not None:
+                params["field"] = p.field.operator(self._source_positions, self._contacts, self.circuit)
+            if self.tuned:
+                params = self.apply_tunables(params, {k: jnp.float32(v) for k, v in self.tuned.items()})
+            self._params[dt_ms] = params
+        return self._params[dt_ms]
+
+    # ------------------------------------------------------------------ simulation
+    def _runner(self, n_steps: int, dt_ms: float):
+        key = (n_steps, dt_ms)
+        if key not in self._compiled:
+            self._compiled[key] = jax.jit(make_runner(self.pipeline.stages, self.pipeline.probe.modes,
+                                                      n_steps, dt_ms))
+        return self._compiled[key]
+
+    def _full_run(self, sim: Simulation):
+        """Pure ``(params, key) -> (carry, outputs)`` for a whole run (for vmap/jit by callers)."""
+        run = make_runner(self.pipeline.stages, self.pipeline.probe.modes, sim.n_steps, sim.dt_ms)
+
+        def full(params, key):
+            carry = initial_carry(self.pipeline.stages, params, self.n_cells)
+            return run(params, key, carry, jnp.int32(0))
+        return full
+
+    def _signals(self, arrays, sim):
+        return Signals(arrays, sim.dt_ms, self.units(),
+                       RunContext(self._context, sim, tuple(sorted(self.tuned.items()))))
+
+    def simulate(self, sim: Optional[Simulation] = None, *, progress: Optional[bool] = None) -> Signals:
+        """Run one trial. ``sim`` defaults to the configuration's simulation section.
+
+        progress: show a tqdm bar (runs in ~20 chunks; the result is identical). Default: on
+        for long runs when stderr is a terminal.
+        """
+        sim = sim if sim is not None else self.config.simulation
+        if not isinstance(sim, Simulation):
+            raise TypeError(f"simulate() needs a Simulation (jaxfne.simulation(...)), got {sim!r}")
+        n, dt = sim.n_steps, sim.dt_ms
+        params = self.params(dt)
+        key = jax.random.key(sim.seed)
+        carry = initial_carry(self.pipeline.stages, params, self.n_cells)
+        if progress is None:
+            import sys
+            progress = sys.stderr.isatty() and n * self.n_cells > PROGRESS_MIN_STEPS * 1000
+        chunk = max(1, math.ceil(n / 20)) if progress else n
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=n, unit="step", desc="simulate")
+        outs, t = [], 0
+        while t < n:
+            size = min(chunk, n - t)
+            carry, out = self._runner(size, dt)(params, key, carry, jnp.int32(t))
+            outs.append(out)
+            t += size
+            if bar is not None:
+                bar.update(size)
+        if bar is not None:
+            bar.close()
+        arrays = outs[0] if len(outs) == 1 else jax.tree.map(lambda *xs: jnp.concatenate(xs), *outs)
+        self._check_finite(int(carry["bad_step"]), int(carry["bad_cell"]), sim)
+        return self._signals(arrays, sim)
+
+    def simulate_batch(self, sim: Optional[Simulation] = None, seeds=None) -> Signals:
+        """Run one trial per seed in parallel (``vmap``); arrays gain a leading trial axis."""
+        sim = sim if sim is not None else self.config.simulation
+        seeds = np.asarray(list(seeds) if seeds is not None else [sim.seed], np.uint32)
+        key = ("batch", sim.n_steps, sim.dt_ms)
+        if key not in self._compiled:
+            self._compiled[key] = jax.jit(jax.vmap(self._full_run(sim), in_axes=(None, 0)))
+        keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
+        carry, arrays = self._compiled[key](self.params(sim.dt_ms), keys)
+        bad = np.asarray(carry["bad_step"])
+        for i in np.nonzero(bad >= 0)[0]:
+            self._check_finite(int(bad[i]), int(np.asarray(carry["bad_cell"])[i]),
+                               attrs.evolve(sim, seed=int(seeds[i])))
+        return self._signals(arrays, sim)
+
+    def _check_finite(self, bad_step: int, bad_cell: int, sim: Simulation):
+        if bad_step < 0:
+            return
+        c = self.circuit
+        pop = c.population_names[c.population[bad_cell]]
+        raise SimulationDivergedError(
+            f"V_m became non-finite at t = {(bad_step + 1) * sim.dt_ms:.4g} ms (step {bad_step}) "
+            f"in cell {bad_cell} (population {pop}, depth {c.positions_um[bad_cell, 2]:.1f} um), "
+            f"seed {sim.seed}, dt {sim.dt_ms} ms; reduce dt_ms, drive or weights")
+
+    # ------------------------------------------------------------------ readouts / objectives
+    def compute_readout(self, signals: Signals, specs):
+        return compute_readout(signals, specs, self.registry)
+
+    def check_objective(self, objective: Objective):
+        p = self.pipeline
+        _, problems = compatibility_problems(p.emitter, p.source, p.field, p.probe, objective, self.registry)
+        if problems:
+            raise IncompatibleStagesError(problems)
+
+    def evaluate(self, signals: Signals, objective: Objective, *, readout_specs=None):
+        """Evaluate ``objective`` on ``signals`` -> :class:`ObjectiveReport` (claims checked first)."""
+        self.check_objective(objective)
+        readouts = self.compute_readout(signals, readout_specs) if readout_specs else None
+        return evaluate(objective, signals, self.registry, self.truth, readouts)
+
+    evaluate_report = evaluate
+
+    def run_receipt(self, signals: Signals):
+        """A :class:`RunReceipt` for ``signals`` produced by this model."""
+        ctx = signals.context
+        if not isinstance(ctx, RunContext) or ctx.model is not self._context:
+            raise ValueError("run_receipt() needs Signals produced by this model's simulate()")
+        sim = ctx.simulation
+        cfg = attrs.evolve(self.config, simulation=sim)
+        cfg_dict = config_to_dict(cfg, self.registry)
+        if self.tuned:
+            cfg_dict = {**cfg_dict, "tuned_parameters": {k: float(v) for k, v in sorted(self.tuned.items())}}
+        diagnostics = {}
+        if self.pipeline.field is not None:
+            diagnostics = self.pipeline.field.diagnostics(
+                signals.arrays.get("LFP"), signals.arrays.get("CSD"))
+        return make_receipt(cfg_dict, sim, signals, claims_to_json(self.claims), self.truth, diagnostics)
+
+    # ------------------------------------------------------------------ tuning
+    def tune(self, objective: Objective, optimizer="random_search", steps: int = 10, *,
+             tunables=None, bounds=None, options=None, seed: int = 0,
+             sim: Optional[Simulation] = None):
+        """Search tunable parameters to minimise ``objective``'s total loss.
+
+        Returns ``(new_model, TuneReport)``; this model is never changed. ``tunables``: names
+        from :meth:`tunables` (default all); ``bounds``: {name: (lower, upper)}; ``options``:
+        the optimizer's options as a dict; ``seed``: optimizer seed; ``sim``: the simulation
+        each candidate runs (default: the configuration's), all candidates with its seed.
+        """
+        from .config import make_converter
+        from .tuning import TuneReport, select_tunables
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+            raise ConfigError([("steps", f"{steps!r} is not allowed; allowed: an integer >= 0")])
+        self.check_objective(objective)
+        if not any(t.role != "gate" for t in objective.terms):
+            raise ConfigError([("objective", "has no loss or regularizer to minimise")])
+        entry = self.registry.get("optimizer", optimizer)
+        opts = make_converter(self.registry).structure(dict(options or {}), entry.value.Options)
+        opt = entry.value(opts)
+        names, x0, lo, hi = select_tunables(self.tunables(), tunables, bounds)
+        sim = sim if sim is not None else self.config.simulation
+        full = self._full_run(sim)
+        params = self.params(sim.dt_ms)
+        registry = self.registry
+
+        def loss_one(x, key):
+            p = self.apply_tunables(params, {n: x[i] for i, n in enumerate(names)})
+            carry, arrays = full(p, key)
+            loss = objective.total_loss(self._signals(arrays, sim), registry)
+            return jnp.where((carry["bad_step"] < 0) & jnp.isfinite(loss), loss, jnp.inf)
+
+        batch = jax.jit(jax.vmap(loss_one, in_axes=(0, None)))
+        sim_key = jax.random.key(sim.seed)
+        result = opt.minimize(lambda xs: batch(xs, sim_key), x0, lo, hi, steps, jax.random.key(seed))
+        best = {n: float(v) for n, v in zip(names, result.best_x)}
+        new = Model(self.pipeline, self.circuit, {**self.tuned, **best})
+        report = TuneReport(optimizer, attrs.asdict(opts), steps, seed, tuple(names),
+                            tuple(map(float, lo)), tuple(map(float, hi)),
+                            {n: float(v) for n, v in zip(names, x0)}, best,
+                            float(result.history[0]["best_loss"]), float(result.best_loss),
+                            result.n_evaluations, result.history, self.truth)
+        return new, report
+
+
+def construct(cfg, *, registry=None) -> Model:
+    """Assemble and build a Model from a Configuration, a builder, a dict or a .jcfg.json path."""
+    from .builder import ConfigBuilder
+    from .config import config_from_dict, load_config
+    if isinstance(cfg, ConfigBuilder):
+        cfg = cfg.build()
+    elif isinstance(cfg, dict):
+        cfg = config_from_dict(cfg, registry)
+    elif isinstance(cfg, (str, bytes)) or hasattr(cfg, "__fspath__"):
+        cfg = load_config(cfg, registry)
+    if not isinstance(cfg, Configuration):
+        raise TypeError(f"construct() needs a configuration, got {type(cfg).__name__}")
+    return Model(assemble(cfg, registry))
+
+
+def simulation(duration_ms: float = 100.0, dt_ms: float = 0.1, seed: int = 0) -> Simulation:
+    return Simulation(duration_ms, dt_ms, seed)

@@ -1,0 +1,70 @@
+"""Run receipts: a deterministic id over (canonical configuration, seed, package version).
+
+The id ignores the JAX version, devices and platform; they are recorded as information.
+"""
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+
+import attrs
+
+from .config import canonical_json
+from .io import write_json_atomic
+from .version import __version__
+
+
+def receipt_id(config_dict: dict, seed: int, package_version: str = __version__) -> str:
+    payload = canonical_json({"config": config_dict, "seed": int(seed), "package_version": package_version})
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def environment_info() -> dict:
+    import jax
+    return {"jax_version": jax.__version__, "python": sys.version.split()[0],
+            "platform": platform.platform(), "devices": [str(d) for d in jax.devices()],
+            "x64": bool(jax.config.jax_enable_x64)}
+
+
+@attrs.frozen
+class RunReceipt:
+    """Immutable, JSON-safe record of one simulation run."""
+
+    receipt_id: str
+    package_version: str
+    config: dict
+    config_sha256: str
+    seed: int
+    simulation: dict
+    signals_summary: dict
+    signals_sha256: str
+    claims: dict
+    truth: dict
+    field_diagnostics: dict
+    environment: dict
+
+    def to_dict(self) -> dict:
+        return attrs.asdict(self)
+
+
+def make_receipt(config_dict, sim, signals, claims_json, truth, diagnostics) -> RunReceipt:
+    return RunReceipt(
+        receipt_id=receipt_id(config_dict, sim.seed),
+        package_version=__version__,
+        config=config_dict,
+        config_sha256=hashlib.sha256(canonical_json(config_dict).encode()).hexdigest(),
+        seed=int(sim.seed),
+        simulation=attrs.asdict(sim),
+        signals_summary=signals.summary(),
+        signals_sha256=signals.digest(),
+        claims=claims_json,
+        truth=truth,
+        field_diagnostics=diagnostics,
+        environment=environment_info(),
+    )
+
+
+def save_receipt(receipt: RunReceipt, path, *, overwrite: bool = False):
+    """Write atomically; an existing file is refused unless ``overwrite``."""
+    return write_json_atomic(path, receipt.to_dict(), overwrite=overwrite)

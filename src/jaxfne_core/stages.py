@@ -1,0 +1,224 @@
+"""Abstract stage classes: the contract every plugin implements.
+
+Conventions. Units: ms, mV, um (depth z grows downward from the pia at 0), S/m, nA or
+``native`` (Izhikevich units), uV. Step functions are pure and written for ONE unbatched
+example; callers ``vmap`` over trials and candidates. Static configuration lives on the stage
+object (its ``options``, an attrs value); arrays live in the ``params`` pytree passed to
+every pure function, so new data never triggers recompilation.
+"""
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar, Mapping
+
+import attrs
+import numpy as np
+
+from .ports import Port
+
+
+@attrs.frozen(eq=False)
+class Circuit:
+    """Cells and connectivity built by an emitter (NumPy arrays; static per model).
+
+    population_names: names in order; population: (N,) int index into them.
+    positions_um: (N, 3) soma x, y, depth. excitatory: (N,) bool, sign of outgoing weights.
+    pre, post: (E,) int32 edge endpoints; weight: (E,) float32 signed native current jump.
+    connectivity: ``dense`` or ``edge_list`` (how sources deliver the edges).
+    thickness_um: column depth.
+    """
+
+    population_names: tuple
+    population: np.ndarray
+    positions_um: np.ndarray
+    excitatory: np.ndarray
+    pre: np.ndarray
+    post: np.ndarray
+    weight: np.ndarray
+    connectivity: str
+    thickness_um: float
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.population.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.pre.shape[0])
+
+
+class Stage(abc.ABC):
+    """Base of every stage. Subclasses set ``name``, ``Options`` (an attrs class), ports and claims."""
+
+    stage: ClassVar[str]
+    name: ClassVar[str]
+    Options: ClassVar[type]
+    inputs: ClassVar[tuple] = ()
+    outputs: ClassVar[tuple] = ()
+
+    def __init__(self, options=None):
+        self.options = options if options is not None else self.Options()
+        if not isinstance(self.options, self.Options):
+            raise TypeError(f"{self.stage} {self.name!r} needs {self.Options.__name__}, got {options!r}")
+
+    def provides(self) -> Mapping[str, Any]:
+        """Claims this stage adds downstream (may depend on options)."""
+        return {}
+
+    def requires(self) -> Mapping[str, tuple]:
+        """Claims this stage needs from upstream: claim -> allowed values."""
+        return {}
+
+    @property
+    def label(self) -> str:
+        return f"{self.stage} {self.name!r}"
+
+    def __repr__(self):
+        return f"<{self.label} {self.options!r}>"
+
+
+class Emitter(Stage):
+    """A spiking circuit. Ports out: spikes and V_m per cell."""
+
+    stage = "emitter"
+    outputs = (Port("spikes", "1", ("cell",)), Port("membrane_potential", "mV", ("cell",)))
+
+    @abc.abstractmethod
+    def build(self, network) -> Circuit:
+        """Cells, positions and connectivity for a :class:`NetworkConfig`."""
+
+    @abc.abstractmethod
+    def init_params(self, circuit: Circuit) -> dict:
+        """Array parameters (pytree) of the neurons."""
+
+    @abc.abstractmethod
+    def init_state(self, params) -> Any:
+        """Initial state pytree for one example."""
+
+    @abc.abstractmethod
+    def step(self, params, state, current, key, dt: float):
+        """Advance one step of ``dt`` ms under ``current`` (N,) (native units).
+
+        Returns ``(state, spikes (N,) bool, v (N,) mV)``. Pure.
+        """
+
+    def tunables(self, circuit: Circuit) -> dict:
+        """Scalar tunables: name -> (default, lower, upper)."""
+        return {}
+
+    def apply_tunables(self, params, values: Mapping, circuit: Circuit):
+        """Return params with tunable ``values`` (traced scalars) applied. Pure."""
+        return params
+
+
+class Source(Stage):
+    """Synaptic kernel: spikes -> synaptic input per cell, and the same currents as
+    charge-conserving transmembrane sources placed in space."""
+
+    stage = "source"
+    inputs = (Port("spikes", "1", ("cell",)),)
+    outputs = (Port("transmembrane_current", "*", ("source",)),)
+
+    @abc.abstractmethod
+    def positions_um(self, circuit: Circuit) -> np.ndarray:
+        """(S, 3) positions of the source points."""
+
+    @abc.abstractmethod
+    def cell_of_source(self, circuit: Circuit) -> np.ndarray:
+        """(S,) index of the cell each source point belongs to (for conservation checks)."""
+
+    @abc.abstractmethod
+    def init_params(self, circuit: Circuit, dt: float) -> dict:
+        """Array parameters (weights, decay factors) for step ``dt`` ms."""
+
+    @abc.abstractmethod
+    def init_state(self, params) -> Any:
+        """Initial state for one example."""
+
+    @abc.abstractmethod
+    def step(self, params, state, spikes):
+        """Deliver the previous step's ``spikes`` (N,) bool and decay.
+
+        Returns ``(state, synaptic_current (N,), transmembrane (S,))``; transmembrane currents
+        are positive outward (a source), and each cell's sum to zero. Pure.
+        """
+
+    def tunables(self, circuit: Circuit) -> dict:
+        return {}
+
+    def apply_tunables(self, params, values: Mapping, circuit: Circuit):
+        return params
+
+
+class Field(Stage):
+    """Linear map from transmembrane currents to potential and CSD at the probe's contacts."""
+
+    stage = "field"
+    inputs = (Port("transmembrane_current", "*", ("source",)),)
+    outputs = (Port("potential", "*", ("contact",)), Port("csd", "*", ("contact",)))
+
+    @abc.abstractmethod
+    def operator(self, source_positions_um: np.ndarray, contact_positions_um: np.ndarray,
+                 circuit: Circuit) -> dict:
+        """Arrays of the linear operator for this geometry (built once per model)."""
+
+    @abc.abstractmethod
+    def apply(self, params, currents):
+        """(S,) currents -> dict with ``LFP`` (C,) and ``CSD`` (C,). Pure and linear."""
+
+    def units(self, claims) -> dict:
+        """Units of LFP and CSD given the assembled upstream claims."""
+        return {"LFP": "relative", "CSD": "relative"}
+
+    def diagnostics(self, lfp: np.ndarray, csd: np.ndarray) -> dict:
+        """Checks computed on recorded (T, C) signals (JSON-safe floats)."""
+        return {}
+
+
+class Probe(Stage):
+    """Electrode: contact positions and recording modes."""
+
+    stage = "probe"
+    MODES: ClassVar[tuple] = ("spikes", "V_m", "LFP", "CSD", "sources")
+
+    @abc.abstractmethod
+    def contact_positions_um(self, circuit: Circuit) -> np.ndarray:
+        """(C, 3) contact positions."""
+
+    @property
+    def modes(self) -> tuple:
+        return tuple(self.options.modes)
+
+
+class Optimizer(Stage):
+    """Black-box or gradient optimizer over a vector of bounded scalars."""
+
+    stage = "optimizer"
+
+    @abc.abstractmethod
+    def minimize(self, loss_batch, x0, lower, upper, steps: int, key):
+        """Minimize ``loss_batch((P, d) candidates) -> (P,)`` within bounds.
+
+        Returns a :class:`jaxfne_core.tuning.OptimResult`.
+        """
+
+
+_BASES = {"emitter": Emitter, "source": Source, "field": Field, "probe": Probe,
+          "optimizer": Optimizer}
+
+
+def check_registrable(stage: str, name: str, value, plugin: str) -> None:
+    """Refuse registrations that would fail later: wrong base class or missing Options."""
+    if stage == "objective":
+        from .metrics import Metric
+        if not isinstance(value, Metric):
+            raise TypeError(f"plugin {plugin!r}: objective {name!r} must be a Metric, got {value!r}")
+        return
+    base = _BASES[stage]
+    if not (isinstance(value, type) and issubclass(value, base)):
+        raise TypeError(f"plugin {plugin!r}: {stage} {name!r} must subclass {base.__qualname__}")
+    if not attrs.has(getattr(value, "Options", None)):
+        raise TypeError(f"plugin {plugin!r}: {stage} {name!r} needs an attrs 'Options' class")
+    if getattr(value, "name", None) != name:
+        raise TypeError(f"plugin {plugin!r}: {stage} class {value.__qualname__} has name "
+                        f"{getattr(value, 'name', None)!r}, registered as {name!r}")

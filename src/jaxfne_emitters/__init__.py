@@ -1,0 +1,7 @@
+"""Built-in emitters (Izhikevich networks) and synaptic current sources for jaxfne."""
+from .izhikevich import IzhikevichEmitter, IzhikevichOptions
+from .presets import CELL_TYPES, PRESETS
+from .synapses import RECEPTORS, ExponentialSource, ReceptorExponentialSource
+
+__all__ = ["IzhikevichEmitter", "IzhikevichOptions", "CELL_TYPES", "PRESETS", "RECEPTORS",
+           "ExponentialSource", "ReceptorExponentialSource"]

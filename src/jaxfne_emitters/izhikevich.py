@@ -1,0 +1,131 @@
+"""Izhikevich (2003) spiking network emitter.
+
+    dv/dt = 0.04 v^2 + 5 v + 140 - u + I      (v in mV, t in ms)
+    du/dt = a (b v - u)
+    v >= v_peak:  v <- c,  u <- u + d
+
+integrated by forward Euler (Euler-Maruyama for the noise) at step dt. I is the sum of the
+synaptic current, the tonic drive of the cell's population and a white-noise current whose
+per-step standard deviation is ``noise_sigma * sqrt(1 ms / dt)``, so the diffusion of v does
+not depend on dt. Currents are in native (uncalibrated) units.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxfne_core.claims import SourceCalibration
+from jaxfne_core.stages import Circuit, Emitter
+from jaxfne_core.validators import number, one_of
+
+from .connectivity import random_edges
+from .layout import interleaved_cells, population_counts
+from .presets import CELL_TYPES, PRESETS
+
+
+def _check_fractions(inst, attr, value):
+    if value is None:
+        return
+    bad = [k for k in value if k not in CELL_TYPES]
+    if bad:
+        raise ValueError(f"unknown cell type(s) {bad!r} in 'fractions'; allowed: {sorted(CELL_TYPES)}")
+    if any((not isinstance(v, (int, float))) or v < 0 for v in value.values()):
+        raise ValueError(f"'fractions' must be non-negative numbers, got {value!r}")
+    if abs(sum(value.values()) - 1.0) > 1e-6:
+        raise ValueError(f"'fractions' must sum to 1, got {sum(value.values())!r}")
+
+
+def _check_drive(inst, attr, value):
+    if value is None:
+        return
+    bad = [k for k in value if k not in CELL_TYPES]
+    if bad:
+        raise ValueError(f"unknown cell type(s) {bad!r} in 'drive'; allowed: {sorted(CELL_TYPES)}")
+
+
+@attrs.frozen
+class IzhikevichOptions:
+    """preset: population mix (see presets.PRESETS). fractions: override the mix
+    ({cell type: fraction}, summing to 1). drive: tonic native current per population,
+    overriding the cell type's default. noise_sigma: noise current SD at dt = 1 ms (native).
+    v_init_mV: initial v (u starts at b v). v_peak_mV: spike cut-off."""
+
+    preset: str = attrs.field(default="cortical_eig", validator=one_of(*PRESETS))
+    fractions: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_fractions)
+    drive: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_drive)
+    noise_sigma: float = attrs.field(default=2.0, validator=number(0))
+    v_init_mV: float = attrs.field(default=-65.0, validator=number(-120, 30))
+    v_peak_mV: float = attrs.field(default=30.0, validator=number(0, 100))
+
+
+class IzhikevichEmitter(Emitter):
+    """Izhikevich (2003) point-neuron network with interleaved cell types (native currents)."""
+
+    name = "izhikevich"
+    Options = IzhikevichOptions
+
+    def provides(self):
+        return {"source_calibration": SourceCalibration.NATIVE}
+
+    def populations(self) -> dict:
+        fr = self.options.fractions or PRESETS[self.options.preset]
+        return {k: v for k, v in fr.items() if v > 0}
+
+    def build(self, network) -> Circuit:
+        rng = np.random.default_rng([network.seed, 0x1A7])
+        counts = population_counts(self.populations(), network.n)
+        pop, pos = interleaved_cells(counts, network.thickness_um, network.radius_um, rng)
+        names = tuple(counts)
+        exc = np.array([CELL_TYPES[names[i]].excitatory for i in pop], bool)
+        pre, post, w = random_edges(exc, network.p_connect, network.weight_exc, network.weight_inh, rng)
+        return Circuit(names, pop, pos, exc, pre, post, w, network.connectivity, network.thickness_um)
+
+    def _drive_of(self, name):
+        over = self.options.drive or {}
+        return float(over.get(name, CELL_TYPES[name].drive))
+
+    def init_params(self, circuit: Circuit) -> dict:
+        names, pop = circuit.population_names, circuit.population
+        table = {k: np.array([getattr(CELL_TYPES[n], k) for n in names], np.float32)
+                 for k in ("a", "b", "c", "d")}
+        drive = np.array([self._drive_of(n) for n in names], np.float32)
+        f32 = lambda x: jnp.asarray(x, jnp.float32)
+        return {**{k: f32(v[pop]) for k, v in table.items()},
+                "drive": f32(drive[pop]),
+                "noise_sigma": f32(np.full(pop.shape, self.options.noise_sigma)),
+                "population": jnp.asarray(pop, jnp.int32)}
+
+    def init_state(self, params):
+        v = jnp.full_like(params["a"], self.options.v_init_mV)
+        return {"v": v, "u": params["b"] * v}
+
+    def step(self, params, state, current, key, dt):
+        v, u = state["v"], state["u"]
+        noise = params["noise_sigma"] * np.float32(np.sqrt(1.0 / dt)) * \
+            jax.random.normal(key, v.shape, v.dtype)
+        i_total = current + params["drive"] + noise
+        v2 = v + dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_total)
+        u2 = u + dt * (params["a"] * (params["b"] * v - u))
+        spikes = v2 >= self.options.v_peak_mV
+        v_new = jnp.where(spikes, params["c"], v2)
+        u_new = jnp.where(spikes, u2 + params["d"], u2)
+        return {"v": v_new, "u": u_new}, spikes, v_new
+
+    def tunables(self, circuit):
+        out = {f"drive.{n}": (self._drive_of(n), -10.0, 30.0) for n in circuit.population_names}
+        out["noise_sigma"] = (self.options.noise_sigma, 0.0, 20.0)
+        return out
+
+    def apply_tunables(self, params, values, circuit):
+        params = dict(params)
+        for i, n in enumerate(circuit.population_names):
+            if f"drive.{n}" in values:
+                params["drive"] = jnp.where(params["population"] == i, values[f"drive.{n}"],
+                                            params["drive"])
+        if "noise_sigma" in values:
+            params["noise_sigma"] = jnp.full_like(params["noise_sigma"], values["noise_sigma"])
+        return params

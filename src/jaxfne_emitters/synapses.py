@@ -1,0 +1,199 @@
+"""Synaptic current sources: exponential kernels that drive the network and place the same
+currents in space as charge-conserving transmembrane sources.
+
+Each presynaptic spike adds its edge weight w (native current) to the synaptic-current state
+of its channel at the postsynaptic cell; the state decays as exp(-dt / tau) per step, so one
+spike delivers a charge of w * dt / (1 - exp(-dt / tau)) ~= w * tau. Dense (C, N, N) matrices
+and the edge list (``jax.ops.segment_sum``) feed the SAME per-(channel, cell) state, so they
+deliver the same charge for the same weights (one step of transmission delay in both).
+
+Space: the synaptic current I_c of channel c enters cell n at a dendritic site ``offset_um[c]``
+above the soma (toward the pia; negative = below), a transmembrane current -I_c there (an
+inward, depolarizing current is a sink), and leaves through the soma as the return current
++sum_c I_c. Per cell the currents sum to zero. Source points are ordered
+[somata (N), channel 0 sites (N), ..., channel C-1 sites (N)].
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxfne_core.claims import ChargeConservation
+from jaxfne_core.stages import Circuit, Source
+from jaxfne_core.validators import number
+
+from .presets import CELL_TYPES
+
+#: receptor -> (tau decay ms, reversal mV, excitatory?, default dendritic offset um)
+RECEPTORS = {
+    "AMPA": (2.0, 0.0, True, 150.0),
+    "GABA_A": (5.0, -80.0, False, 50.0),
+    "NMDA": (100.0, 0.0, True, 150.0),
+    "GABA_B": (150.0, -95.0, False, 250.0),
+}
+DENSE_MAX_BYTES = 2 * 1024**3
+
+
+class _ChannelSource(Source):
+    """Shared machinery: subclasses say which channels exist and which channel each edge uses."""
+
+    def provides(self):
+        return {"charge_conservation": ChargeConservation.CONSERVED}
+
+    def channels(self, circuit: Circuit):
+        """-> (names, tau_ms (C,), excitatory (C,), offset_um (C,), edge_channel (E,))."""
+        raise NotImplementedError  # pragma: no cover - abstract in subclasses
+
+    def positions_um(self, circuit):
+        names, _, _, offsets, _ = self.channels(circuit)
+        soma = circuit.positions_um
+        sites = [soma]
+        for off in offsets:
+            p = soma.copy()
+            p[:, 2] = np.clip(p[:, 2] - off, 0.0, circuit.thickness_um)
+            sites.append(p)
+        return np.concatenate(sites, axis=0)
+
+    def cell_of_source(self, circuit):
+        n_ch = len(self.channels(circuit)[0])
+        return np.tile(np.arange(circuit.n_cells), 1 + n_ch)
+
+    def init_params(self, circuit, dt):
+        names, tau, exc, _, ch = self.channels(circuit)
+        n, c = circuit.n_cells, len(names)
+        params = {"decay": jnp.asarray(np.exp(-dt / np.asarray(tau)), jnp.float32),
+                  "channel_excitatory": jnp.asarray(exc, bool),
+                  "gain_exc": jnp.asarray(1.0, jnp.float32),
+                  "gain_inh": jnp.asarray(1.0, jnp.float32),
+                  "state0": jnp.zeros((c, n), jnp.float32)}
+        if circuit.connectivity == "dense":
+            need = 4 * c * n * n
+            if need > DENSE_MAX_BYTES:
+                raise MemoryError(f"dense connectivity for n = {n} with {c} channels needs "
+                                  f"{need / 2**30:.1f} GiB; allowed up to {DENSE_MAX_BYTES / 2**30:.0f} GiB: "
+                                  f"use network.connectivity = 'edge_list'")
+            w = np.zeros((c, n, n), np.float32)
+            np.add.at(w, (ch, circuit.pre, circuit.post), circuit.weight)
+            params["W"] = jnp.asarray(w)
+        else:
+            params["pre"] = jnp.asarray(circuit.pre, jnp.int32)
+            params["segment"] = jnp.asarray(ch * n + circuit.post, jnp.int32)
+            params["w"] = jnp.asarray(circuit.weight, jnp.float32)
+        return params
+
+    def init_state(self, params):
+        return jnp.zeros_like(params["state0"])
+
+    def delivered(self, params, spikes):
+        """(C, N) synaptic-current increments from the previous step's spikes."""
+        s = spikes.astype(jnp.float32)
+        if "W" in params:
+            return jnp.einsum("cij,i->cj", params["W"], s)
+        c = params["decay"].shape[0]
+        n = spikes.shape[0]
+        inc = jax.ops.segment_sum(params["w"] * s[params["pre"]], params["segment"],
+                                  num_segments=c * n)
+        return inc.reshape(c, n)
+
+    def step(self, params, state, spikes):
+        gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
+        state = state * params["decay"][:, None] + gain[:, None] * self.delivered(params, spikes)
+        i_syn = state.sum(axis=0)
+        transmembrane = jnp.concatenate([i_syn, -state.reshape(-1)])
+        return state, i_syn, transmembrane
+
+    def tunables(self, circuit):
+        return {"gain_exc": (1.0, 0.0, 5.0), "gain_inh": (1.0, 0.0, 5.0)}
+
+    def apply_tunables(self, params, values, circuit):
+        params = dict(params)
+        for k in ("gain_exc", "gain_inh"):
+            if k in values:
+                params[k] = jnp.asarray(values[k], jnp.float32)
+        return params
+
+
+@attrs.frozen
+class ExponentialOptions:
+    """tau_ms: decay of both channels. exc_offset_um / inh_offset_um: height of the excitatory
+    and inhibitory synaptic sites above the soma (um; negative = below)."""
+
+    tau_ms: float = attrs.field(default=5.0, validator=number(0, lo_open=True))
+    exc_offset_um: float = attrs.field(default=150.0, validator=number(-2000, 2000))
+    inh_offset_um: float = attrs.field(default=50.0, validator=number(-2000, 2000))
+
+
+class ExponentialSource(_ChannelSource):
+    """Exponential current synapses, one excitatory and one inhibitory channel, same tau."""
+
+    name = "exponential"
+    Options = ExponentialOptions
+
+    def channels(self, circuit):
+        o = self.options
+        ch = np.where(circuit.excitatory[circuit.pre], 0, 1).astype(np.int32)
+        return (("exc", "inh"), np.array([o.tau_ms, o.tau_ms]), np.array([True, False]),
+                np.array([o.exc_offset_um, o.inh_offset_um]), ch)
+
+
+def _check_receptor_map(inst, attr, value):
+    if value is None:
+        return
+    bad = {k: v for k, v in value.items() if v not in RECEPTORS or k not in CELL_TYPES}
+    if bad:
+        raise ValueError(f"'receptor_by_population' entries {bad!r} not allowed; populations: "
+                         f"{sorted(CELL_TYPES)}, receptors: {sorted(RECEPTORS)}")
+    for pop, rec in value.items():
+        if CELL_TYPES[pop].excitatory != RECEPTORS[rec][2]:
+            raise ValueError(f"'receptor_by_population': {pop} is "
+                             f"{'excitatory' if CELL_TYPES[pop].excitatory else 'inhibitory'} "
+                             f"but {rec} is not; allowed: "
+                             + ", ".join(r for r, v in RECEPTORS.items() if v[2] == CELL_TYPES[pop].excitatory))
+
+
+def _check_receptor_numbers(inst, attr, value):
+    if value is None:
+        return
+    bad = [k for k in value if k not in RECEPTORS]
+    if bad:
+        raise ValueError(f"unknown receptor(s) {bad!r} in {attr.name!r}; allowed: {sorted(RECEPTORS)}")
+    if attr.name == "tau_ms" and any(v <= 0 for v in value.values()):
+        raise ValueError(f"'tau_ms' must be > 0, got {value!r}")
+
+
+@attrs.frozen
+class ReceptorOptions:
+    """receptor_by_population: presynaptic population -> receptor of its synapses (default:
+    excitatory -> AMPA, inhibitory -> GABA_A). tau_ms / offset_um: per-receptor overrides of
+    the decay time constant (ms) and synaptic-site height above the soma (um)."""
+
+    receptor_by_population: Optional[dict[str, str]] = attrs.field(default=None, validator=_check_receptor_map)
+    tau_ms: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_receptor_numbers)
+    offset_um: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_receptor_numbers)
+
+
+class ReceptorExponentialSource(_ChannelSource):
+    """Receptor-specific exponential current synapses (AMPA 2, GABA_A 5, NMDA 100, GABA_B 150 ms)."""
+
+    name = "receptor_exponential"
+    Options = ReceptorOptions
+
+    def receptor_of(self, population_name: str) -> str:
+        over = self.options.receptor_by_population or {}
+        if population_name in over:
+            return over[population_name]
+        return "AMPA" if CELL_TYPES[population_name].excitatory else "GABA_A"
+
+    def channels(self, circuit):
+        pop_receptor = [self.receptor_of(n) for n in circuit.population_names]
+        used = [r for r in RECEPTORS if r in pop_receptor]
+        idx = np.array([used.index(r) for r in pop_receptor], np.int32)
+        tau_over, off_over = self.options.tau_ms or {}, self.options.offset_um or {}
+        tau = np.array([tau_over.get(r, RECEPTORS[r][0]) for r in used])
+        off = np.array([off_over.get(r, RECEPTORS[r][3]) for r in used])
+        exc = np.array([RECEPTORS[r][2] for r in used])
+        return tuple(used), tau, exc, off, idx[circuit.population[circuit.pre]]

@@ -1,0 +1,16 @@
+"""Entry point ``optim`` of the ``jaxfne`` group: registers metrics and optimizers."""
+from jaxfne_core import hookimpl
+
+from .metrics import all_metrics
+from .random_search import RandomSearch
+
+
+@hookimpl
+def jaxfne_register_objectives(registry):
+    for metric in all_metrics():
+        registry.add(metric)
+
+
+@hookimpl
+def jaxfne_register_optimizers(registry):
+    registry.add(RandomSearch)
