@@ -16,7 +16,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
 from .errors import ConfigError, UnknownStageError
-from .validators import number, one_of
+from .validators import FieldValueError, number, one_of
 
 SCHEMA = "jaxfne.config/1"
 
@@ -83,7 +83,7 @@ class TermConfig:
     metric: str
     target: Optional[float] = None
     weight: float = attrs.field(default=1.0, validator=number(0))
-    threshold: Optional[Any] = None
+    threshold: Optional[Any] = attrs.field(default=None, converter=lambda t: tuple(t) if isinstance(t, list) else t)
     criterion: Optional[str] = attrs.field(
         default=None, validator=attrs.validators.optional(one_of("below", "above", "equal", "in_range")))
     tolerance: float = attrs.field(default=1e-6, validator=number(0))
@@ -218,8 +218,10 @@ def _problems(exc, path) -> list[tuple[str, str]]:
         for k in sorted(exc.extra_fields):
             out.append((_join(path, k), f"unknown key; allowed: {', '.join(allowed)}"))
     elif isinstance(exc, (ClassValidationError, IterableValidationError)):
-        notes = exc.group_exceptions() if hasattr(exc, "group_exceptions") else [(e, None) for e in exc.exceptions]
-        for sub, note in notes:
+        with_notes, without = exc.group_exceptions()
+        for sub in without:
+            out += _problems(sub, path)
+        for sub, note in with_notes:
             name = getattr(note, "name", None)
             idx = getattr(note, "index", None)
             sub_path = _join(path, name) if name is not None else (f"{path}[{idx}]" if idx is not None else path)
@@ -227,6 +229,8 @@ def _problems(exc, path) -> list[tuple[str, str]]:
                 out.append((sub_path, "required key missing"))
             else:
                 out += _problems(sub, sub_path)
+    elif isinstance(exc, FieldValueError):
+        out.append((_join(path, exc.field), str(exc)))
     else:
         out.append((path, str(exc) or type(exc).__name__))
     return out

@@ -21,7 +21,10 @@ class StageEntry:
     distribution: str
 
     def to_json(self) -> dict:
-        doc = (getattr(self.value, "__doc__", None) or "").strip().splitlines()
+        text = getattr(self.value, "summary", None)
+        if not isinstance(text, str) or not text:
+            text = getattr(self.value, "__doc__", None) or ""
+        doc = text.strip().splitlines()
         return {"stage": self.stage, "name": self.name, "plugin": self.plugin,
                 "distribution": self.distribution, "summary": doc[0] if doc else ""}
 

@@ -4,10 +4,18 @@ from __future__ import annotations
 import math
 
 
+class FieldValueError(ValueError):
+    """A validator's error that knows which field it is about (for JSON paths)."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
 def one_of(*allowed):
     def check(inst, attr, value):
         if value not in allowed:
-            raise ValueError(f"{value!r} is not allowed for {attr.name!r}; allowed: "
+            raise FieldValueError(attr.name, f"{value!r} is not allowed for {attr.name!r}; allowed: "
                              + ", ".join(repr(a) for a in allowed))
     return check
 
@@ -16,10 +24,10 @@ def subset_of(*allowed):
     def check(inst, attr, value):
         bad = [v for v in value if v not in allowed]
         if bad:
-            raise ValueError(f"{bad!r} not allowed in {attr.name!r}; allowed: "
+            raise FieldValueError(attr.name, f"{bad!r} not allowed in {attr.name!r}; allowed: "
                              + ", ".join(repr(a) for a in allowed))
         if len(set(value)) != len(value):
-            raise ValueError(f"{attr.name!r} has repeated entries: {list(value)!r}")
+            raise FieldValueError(attr.name, f"{attr.name!r} has repeated entries: {list(value)!r}")
     return check
 
 
@@ -27,16 +35,16 @@ def number(lo=None, hi=None, lo_open=False, hi_open=False, finite=True):
     """Bounds check for an int/float attribute; None means unbounded on that side."""
     def check(inst, attr, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{attr.name!r} must be a number, got {value!r}")
+            raise FieldValueError(attr.name, f"{attr.name!r} must be a number, got {value!r}")
         if finite and not math.isfinite(value):
-            raise ValueError(f"{attr.name!r} must be finite, got {value!r}")
+            raise FieldValueError(attr.name, f"{attr.name!r} must be finite, got {value!r}")
         bad = ((lo is not None and (value <= lo if lo_open else value < lo))
                or (hi is not None and (value >= hi if hi_open else value > hi)))
         if bad:
             left = "(" if lo_open else "["
             right = ")" if hi_open else "]"
             rng = f"{left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
-            raise ValueError(f"{attr.name!r} = {value!r} is out of range; allowed: {rng}")
+            raise FieldValueError(attr.name, f"{attr.name!r} = {value!r} is out of range; allowed: {rng}")
     return check
 
 

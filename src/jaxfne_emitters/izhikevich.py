@@ -20,7 +20,7 @@ import numpy as np
 
 from jaxfne_core.claims import SourceCalibration
 from jaxfne_core.stages import Circuit, Emitter
-from jaxfne_core.validators import number, one_of
+from jaxfne_core.validators import FieldValueError, number, one_of
 
 from .connectivity import random_edges
 from .layout import interleaved_cells, population_counts
@@ -32,11 +32,11 @@ def _check_fractions(inst, attr, value):
         return
     bad = [k for k in value if k not in CELL_TYPES]
     if bad:
-        raise ValueError(f"unknown cell type(s) {bad!r} in 'fractions'; allowed: {sorted(CELL_TYPES)}")
+        raise FieldValueError(attr.name, f"unknown cell type(s) {bad!r} in 'fractions'; allowed: {sorted(CELL_TYPES)}")
     if any((not isinstance(v, (int, float))) or v < 0 for v in value.values()):
-        raise ValueError(f"'fractions' must be non-negative numbers, got {value!r}")
+        raise FieldValueError(attr.name, f"'fractions' must be non-negative numbers, got {value!r}")
     if abs(sum(value.values()) - 1.0) > 1e-6:
-        raise ValueError(f"'fractions' must sum to 1, got {sum(value.values())!r}")
+        raise FieldValueError(attr.name, f"'fractions' must sum to 1, got {sum(value.values())!r}")
 
 
 def _check_drive(inst, attr, value):
@@ -44,7 +44,7 @@ def _check_drive(inst, attr, value):
         return
     bad = [k for k in value if k not in CELL_TYPES]
     if bad:
-        raise ValueError(f"unknown cell type(s) {bad!r} in 'drive'; allowed: {sorted(CELL_TYPES)}")
+        raise FieldValueError(attr.name, f"unknown cell type(s) {bad!r} in 'drive'; allowed: {sorted(CELL_TYPES)}")
 
 
 @attrs.frozen

@@ -24,7 +24,7 @@ import numpy as np
 
 from jaxfne_core.claims import ChargeConservation
 from jaxfne_core.stages import Circuit, Source
-from jaxfne_core.validators import number
+from jaxfne_core.validators import FieldValueError, number
 
 from .presets import CELL_TYPES
 
@@ -145,11 +145,11 @@ def _check_receptor_map(inst, attr, value):
         return
     bad = {k: v for k, v in value.items() if v not in RECEPTORS or k not in CELL_TYPES}
     if bad:
-        raise ValueError(f"'receptor_by_population' entries {bad!r} not allowed; populations: "
+        raise FieldValueError(attr.name, f"'receptor_by_population' entries {bad!r} not allowed; populations: "
                          f"{sorted(CELL_TYPES)}, receptors: {sorted(RECEPTORS)}")
     for pop, rec in value.items():
         if CELL_TYPES[pop].excitatory != RECEPTORS[rec][2]:
-            raise ValueError(f"'receptor_by_population': {pop} is "
+            raise FieldValueError(attr.name, f"'receptor_by_population': {pop} is "
                              f"{'excitatory' if CELL_TYPES[pop].excitatory else 'inhibitory'} "
                              f"but {rec} is not; allowed: "
                              + ", ".join(r for r, v in RECEPTORS.items() if v[2] == CELL_TYPES[pop].excitatory))
@@ -160,9 +160,9 @@ def _check_receptor_numbers(inst, attr, value):
         return
     bad = [k for k in value if k not in RECEPTORS]
     if bad:
-        raise ValueError(f"unknown receptor(s) {bad!r} in {attr.name!r}; allowed: {sorted(RECEPTORS)}")
+        raise FieldValueError(attr.name, f"unknown receptor(s) {bad!r} in {attr.name!r}; allowed: {sorted(RECEPTORS)}")
     if attr.name == "tau_ms" and any(v <= 0 for v in value.values()):
-        raise ValueError(f"'tau_ms' must be > 0, got {value!r}")
+        raise FieldValueError(attr.name, f"'tau_ms' must be > 0, got {value!r}")
 
 
 @attrs.frozen

@@ -1,0 +1,141 @@
+"""Command line: ``jaxfne run CONFIG --out DIR``, ``jaxfne validate CONFIG``, ``jaxfne plugins``."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import attrs
+
+from .io import _umask
+from .errors import ConfigError, IncompatibleStagesError, JaxfneError, MissingExtraError, OutputExistsError
+
+
+def _load(path):
+    from .assemble import assemble
+    from .config import load_config
+    cfg = load_config(path)
+    return cfg, assemble(cfg)
+
+
+def cmd_validate(args) -> int:
+    try:
+        cfg, pipe = _load(args.config)
+    except FileNotFoundError:
+        print(f"{args.config}: no such file", file=sys.stderr)
+        return 1
+    except (ConfigError, IncompatibleStagesError) as e:
+        print(f"{args.config}: invalid\n{e}", file=sys.stderr)
+        return 1
+    names = " -> ".join(s.label for s in (pipe.emitter, pipe.source, pipe.field, pipe.probe) if s is not None)
+    print(f"{args.config}: valid ({names})")
+    return 0
+
+
+def cmd_plugins(args) -> int:
+    from .plugins import default_registry
+    entries = [e.to_json() for e in default_registry()]
+    if args.json:
+        print(json.dumps(entries, indent=2))
+    else:
+        for e in entries:
+            print(f"{e['stage']:<10} {e['name']:<24} {e['distribution']:<12} {e['summary']}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .figures import run_figures
+    from .io import to_json_text, write_npz_atomic
+    from .model import Model
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.overwrite:
+        print(f"{out} exists and is not empty; pass --overwrite to replace it", file=sys.stderr)
+        return 1
+    try:
+        cfg, pipe = _load(args.config)
+        sim = cfg.simulation
+        if args.seed is not None or args.duration_ms is not None:
+            sim = attrs.evolve(sim, **{k: v for k, v in (("seed", args.seed), ("duration_ms", args.duration_ms))
+                                       if v is not None})
+        model = Model(pipe)
+        signals = model.simulate(sim, progress=None if args.progress is None else args.progress)
+        receipt = model.run_receipt(signals)
+    except (ConfigError, IncompatibleStagesError) as e:
+        print(f"{args.config}: invalid\n{e}", file=sys.stderr)
+        return 1
+    except JaxfneError as e:
+        print(f"run failed: {e}", file=sys.stderr)
+        return 2
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if str(out.parent) else "."))
+    try:
+        (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
+        write_npz_atomic(staging / "signals.npz", {**signals.to_numpy(), "time_ms": signals.time_ms,
+                                                   "contact_depth_um": model.contact_positions_um[:, 2],
+                                                   "cell_depth_um": model.circuit.positions_um[:, 2],
+                                                   "cell_population": model.circuit.population})
+        summary = {"receipt_id": receipt.receipt_id, "config": str(args.config),
+                   "n_cells": model.n_cells, "simulation": receipt.simulation,
+                   "signals": receipt.signals_summary["signals"], "units": signals.units,
+                   "field_diagnostics": receipt.field_diagnostics, "truth": receipt.truth}
+        written = ["receipt.json", "signals.npz", "summary.json"]
+        if not args.no_figures:
+            try:
+                for name, png in run_figures(signals).items():
+                    (staging / name).write_bytes(png)
+                    written.append(name)
+            except MissingExtraError as e:
+                print(f"figures skipped: {e}", file=sys.stderr)
+        summary["files"] = written
+        (staging / "summary.json").write_text(to_json_text(summary), encoding="utf-8")
+        os.chmod(staging, 0o777 & ~_umask())
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    rate = receipt.signals_summary["signals"].get("spikes", {}).get("mean_rate_hz")
+    print(f"run {receipt.receipt_id}: {model.n_cells} cells, {sim.duration_ms} ms at dt {sim.dt_ms} ms"
+          + (f", mean rate {rate:.2f} Hz" if rate is not None else ""))
+    print(f"field: {receipt.truth['field_solver_status']}, LFP units: {signals.units.get('LFP', '-')}")
+    print(f"wrote {out}/: " + ", ".join(written))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="jaxfne", description="JAX source-to-field neurophysiology engine")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="simulate a .jcfg.json and write receipt, signals, summary, figures")
+    r.add_argument("config")
+    r.add_argument("--out", required=True, help="output directory (written atomically)")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
+    r.add_argument("--seed", type=int, help="override the simulation seed")
+    r.add_argument("--duration-ms", type=float, help="override the simulated duration (ms)")
+    r.add_argument("--no-figures", action="store_true")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar (default: on for long runs in a terminal)")
+    r.set_defaults(func=cmd_run)
+    v = sub.add_parser("validate", help="check a .jcfg.json; exit 1 with path-bearing errors")
+    v.add_argument("config")
+    v.set_defaults(func=cmd_validate)
+    pl = sub.add_parser("plugins", help="list registered stages")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=cmd_plugins)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except OutputExistsError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Conformance suite for stage plugins, importable by plugin authors.
+
+    # tests/test_my_plugin.py
+    import pytest
+    from jaxfne_core.testing import conformance_cases, check_entry
+
+    @pytest.mark.parametrize("entry", conformance_cases())
+    def test_conformance(entry):
+        check_entry(entry)
+
+Each registered stage is checked for: options that round-trip through the config converter;
+pure functions that jit; no retrace when called again with new data of the same shape; vmap
+over a batch; float32 kept; and stage-specific invariants (per-cell charge conservation for
+sources that claim it, linearity of fields, finite contacts for probes, improvement for
+optimizers).
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .claims import ChargeConservation
+from .config import NetworkConfig, make_converter
+from .errors import MissingExtraError
+from .signals import Signals
+from .stages import Circuit
+
+
+def conformance_cases(registry=None):
+    """pytest params, one per registered stage, with ids like ``source:exponential``."""
+    import pytest
+    if registry is None:
+        from .plugins import default_registry
+        registry = default_registry()
+    return [pytest.param(e, id=f"{e.stage}:{e.name}") for e in registry]
+
+
+class TraceCounter:
+    """Wrap a function; ``count`` is how many times JAX traced it."""
+
+    def __init__(self, fn):
+        self.fn, self.count = fn, 0
+
+    def __call__(self, *args):
+        self.count += 1
+        return self.fn(*args)
+
+
+def _assert_no_retrace(fn, args_a, args_b):
+    counter = TraceCounter(fn)
+    jitted = jax.jit(counter)
+    out_a = jax.block_until_ready(jitted(*args_a))
+    out_b = jax.block_until_ready(jitted(*args_b))
+    assert counter.count == 1, f"retraced on new data: {counter.count} traces"
+    return out_a, out_b
+
+
+def _perturb(tree, factor=1.01):
+    return jax.tree.map(lambda x: x * factor if jnp.issubdtype(x.dtype, jnp.floating) else x, tree)
+
+
+def _assert_float32(tree, what):
+    for leaf in jax.tree.leaves(tree):
+        if jnp.issubdtype(leaf.dtype, jnp.floating):
+            assert leaf.dtype == jnp.float32, f"{what}: {leaf.dtype} leaf, expected float32"
+
+
+def check_options_roundtrip(entry, registry):
+    conv = make_converter(registry)
+    opts = entry.value.Options()
+    again = conv.structure(conv.unstructure(opts), entry.value.Options)
+    assert again == opts, f"{entry.stage} {entry.name}: options do not round-trip: {opts} -> {again}"
+
+
+def synthetic_circuit(n=12, connectivity="dense", seed=0) -> Circuit:
+    """A small mixed E/I circuit (for testing sources/fields without an emitter)."""
+    rng = np.random.default_rng(seed)
+    pop = np.arange(n) % 2
+    exc = pop == 0
+    pos = np.stack([rng.uniform(-50, 50, n), rng.uniform(-50, 50, n), rng.uniform(0, 1000, n)], 1)
+    post, pre = np.nonzero((rng.random((n, n)) < 0.4) & ~np.eye(n, dtype=bool))
+    w = np.where(exc[pre], 1.0, -2.0) * rng.random(pre.size)
+    return Circuit(("RS", "FS"), pop.astype(np.int32), pos, exc, pre.astype(np.int32),
+                   post.astype(np.int32), w.astype(np.float32), connectivity, 1000.0)
+
+
+def check_emitter(stage):
+    circuit = stage.build(NetworkConfig(n=10, p_connect=0.3))
+    assert circuit.n_cells == 10 and circuit.positions_um.shape == (10, 3)
+    params = stage.init_params(circuit)
+    _assert_float32(params, "emitter params")
+    state = stage.init_state(params)
+    current = jnp.full((10,), 5.0, jnp.float32)
+
+    def one(p, s, i, k):
+        return stage.step(p, s, i, k, 0.1)
+    key = jax.random.key(0)
+    (sa, spk, v), _ = _assert_no_retrace(one, (params, state, current, key),
+                                         (_perturb(params), state, current * 2, jax.random.key(1)))
+    assert spk.shape == (10,) and spk.dtype == bool and v.shape == (10,)
+    _assert_float32(sa, "emitter state")
+    keys = jax.random.split(key, 3)
+    _, spk_b, v_b = jax.vmap(one, in_axes=(None, None, None, 0))(params, state, current, keys)
+    assert v_b.shape == (3, 10)
+
+
+def check_source(stage):
+    for connectivity in ("dense", "edge_list"):
+        circuit = synthetic_circuit(connectivity=connectivity)
+        n = circuit.n_cells
+        pos = stage.positions_um(circuit)
+        cell_of = stage.cell_of_source(circuit)
+        assert pos.shape[1] == 3 and cell_of.shape == (pos.shape[0],)
+        params = stage.init_params(circuit, 0.1)
+        state = stage.init_state(params)
+        spikes = jnp.asarray(np.arange(n) % 3 == 0)
+        (sa, i_syn, i_tm), _ = _assert_no_retrace(stage.step, (params, state, spikes),
+                                                 (_perturb(params), state, ~spikes))
+        assert i_syn.shape == (n,) and i_tm.shape == (pos.shape[0],)
+        if stage.provides().get("charge_conservation") is ChargeConservation.CONSERVED:
+            per_cell = np.zeros(n)
+            np.add.at(per_cell, cell_of, np.asarray(i_tm, np.float64))
+            scale = np.abs(np.asarray(i_tm)).max() + 1e-30
+            assert np.abs(per_cell).max() <= 1e-6 * scale, "per-cell currents do not sum to zero"
+        batch = jnp.stack([spikes, ~spikes, spikes])
+        _, i_b, _ = jax.vmap(stage.step, in_axes=(None, None, 0))(params, state, batch)
+        assert i_b.shape == (3, n)
+
+
+def check_field(stage):
+    circuit = synthetic_circuit()
+    src = np.stack([np.zeros(30), np.zeros(30), np.linspace(0, 1000, 30)], 1)
+    contacts = np.stack([np.zeros(8), np.zeros(8), 100.0 + 100.0 * np.arange(8)], 1)
+    params = stage.operator(src, contacts, circuit)
+    rng = np.random.default_rng(0)
+    x, y = (jnp.asarray(rng.normal(size=30), jnp.float32) for _ in range(2))
+    fx, fy = _assert_no_retrace(stage.apply, (params, x), (params, y))
+    for k in ("LFP", "CSD"):
+        assert fx[k].shape == (8,) and fx[k].dtype == jnp.float32
+    both = stage.apply(params, 2.0 * x - 3.0 * y)
+    for k in ("LFP", "CSD"):
+        expect = 2.0 * np.asarray(fx[k]) - 3.0 * np.asarray(fy[k])
+        np.testing.assert_allclose(both[k], expect, rtol=1e-4, atol=1e-5 * np.abs(expect).max(),
+                                   err_msg=f"field {k} is not linear")
+    fb = jax.vmap(stage.apply, in_axes=(None, 0))(params, jnp.stack([x, y]))
+    assert fb["LFP"].shape == (2, 8)
+
+
+def check_probe(stage):
+    contacts = stage.contact_positions_um(synthetic_circuit())
+    assert contacts.ndim == 2 and contacts.shape[1] == 3 and np.isfinite(contacts).all()
+    assert set(stage.modes) <= set(stage.MODES)
+
+
+def check_metric(metric):
+    shape = {"spikes": (20, 6), "V_m": (20, 6), "sources": (20, 18), "LFP": (20, 4), "CSD": (20, 4)}[metric.mode]
+    rng = np.random.default_rng(0)
+    data = rng.random(shape) < 0.2 if metric.mode == "spikes" else rng.normal(size=shape).astype(np.float32)
+
+    def value(x):
+        return metric(Signals({metric.mode: x}, 0.1, {}))
+    a, b = _assert_no_retrace(value, (jnp.asarray(data),), (jnp.asarray(data[::-1].copy()),))
+    assert np.shape(a) == () and np.isfinite(a)
+    batch = jax.vmap(value)(jnp.stack([jnp.asarray(data)] * 3))
+    assert batch.shape == (3,)
+
+
+def check_optimizer(stage):
+    target = np.array([0.3, -0.2], np.float32)
+
+    def loss_batch(xs):
+        return jnp.sum((xs - target) ** 2, axis=-1)
+    res = stage.minimize(loss_batch, np.array([1.5, 1.5], np.float32), np.array([-2, -2], np.float32),
+                         np.array([2, 2], np.float32), 8, jax.random.key(0))
+    again = stage.minimize(loss_batch, np.array([1.5, 1.5], np.float32), np.array([-2, -2], np.float32),
+                           np.array([2, 2], np.float32), 8, jax.random.key(0))
+    start = float(loss_batch(jnp.array([[1.5, 1.5]]))[0])
+    assert res.best_loss < start, "optimizer did not improve a quadratic"
+    assert np.all(np.asarray(res.best_x) >= -2) and np.all(np.asarray(res.best_x) <= 2), "left bounds"
+    assert res.best_loss == again.best_loss and np.array_equal(res.best_x, again.best_x), "not deterministic"
+
+
+def check_entry(entry, registry=None):
+    """Run every applicable conformance check on one registered stage (skips on a missing extra)."""
+    import pytest
+    if registry is None:
+        from .plugins import default_registry
+        registry = default_registry()
+    if entry.stage == "objective":
+        check_metric(entry.value)
+        return
+    check_options_roundtrip(entry, registry)
+    try:
+        stage = entry.value(entry.value.Options())
+    except MissingExtraError as e:
+        pytest.skip(str(e))
+    {"emitter": check_emitter, "source": check_source, "field": check_field,
+     "probe": check_probe, "optimizer": check_optimizer}[entry.stage](stage)
+
+

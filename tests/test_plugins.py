@@ -1,0 +1,174 @@
+"""Plugin discovery through real entry-point metadata, blocking, duplicates, hook validation."""
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pluggy
+import pytest
+
+import jaxfne as jtfne
+from jaxfne_core.plugins import clear_registry_cache, load_registry, make_plugin_manager
+
+THIRD_PARTY = '''
+import attrs
+import jax.numpy as jnp
+import numpy as np
+from jaxfne_core import hookimpl, Field
+from jaxfne_core.claims import Amplitude, FieldSolver
+
+
+@attrs.frozen
+class BoxcarOptions:
+    half_width_um: float = 200.0
+
+
+class BoxcarField(Field):
+    """Third-party proxy: mean of sources within +-half_width of each contact."""
+    name = "boxcar_proxy"
+    Options = BoxcarOptions
+
+    def provides(self):
+        return {"field_solver": FieldSolver.PROXY, "amplitude": Amplitude.RELATIVE}
+
+    def operator(self, src, contacts, circuit):
+        m = (np.abs(contacts[:, None, 2] - src[None, :, 2]) <= self.options.half_width_um).astype(np.float32)
+        return {"M": jnp.asarray(m / np.maximum(m.sum(1, keepdims=True), 1))}
+
+    def apply(self, params, currents):
+        y = params["M"] @ currents
+        return {"LFP": y, "CSD": -y}
+
+
+@hookimpl
+def jaxfne_register_fields(registry):
+    registry.add(BoxcarField)
+'''
+
+
+def make_distribution(root, dist, module, source, ep_name):
+    """Write an installed-looking distribution (module + .dist-info with entry points)."""
+    (root / f"{module}.py").write_text(source)
+    info = root / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[jaxfne]\n{ep_name} = {module}\n")
+
+
+@pytest.fixture
+def third_party(tmp_path, monkeypatch):
+    make_distribution(tmp_path, "thirdparty-boxcar", "thirdparty_boxcar", THIRD_PARTY, "boxcar")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    clear_registry_cache()
+    yield tmp_path
+    clear_registry_cache()
+    sys.modules.pop("thirdparty_boxcar", None)
+
+
+def test_builtins_register_through_entry_points(registry):
+    by = {(e.stage, e.name): e for e in registry}
+    for key in [("emitter", "izhikevich"), ("emitter", "jaxley"), ("source", "exponential"),
+                ("source", "receptor_exponential"), ("field", "laminar_proxy"), ("probe", "laminar"),
+                ("objective", "spike_rate_hz"), ("optimizer", "random_search")]:
+        assert key in by, key
+        assert by[key].distribution == "jaxfne"
+    assert by[("emitter", "izhikevich")].plugin == "izhikevich"
+
+
+def test_third_party_distribution_is_discovered_used_and_blockable(third_party, monkeypatch):
+    reg = jtfne.default_registry()
+    entry = reg.get("field", "boxcar_proxy")
+    assert entry.distribution == "thirdparty-boxcar" and entry.plugin == "boxcar"
+    model = jtfne.construct(jtfne.configuration().network(n=20).field("boxcar_proxy", half_width_um=300.0)
+                            .probe(n_contacts=4, spacing_um=300.0))
+    sig = model.simulate(jtfne.simulation(duration_ms=10.0))
+    np.testing.assert_allclose(sig["CSD"], -np.asarray(sig["LFP"]))
+    # blocked by name through the environment variable
+    monkeypatch.setenv("JAXFNE_BLOCK_PLUGINS", "boxcar")
+    with pytest.raises(jtfne.UnknownStageError, match="available fields: 'laminar_proxy'"):
+        jtfne.default_registry().get("field", "boxcar_proxy")
+
+
+def test_unknown_name_lists_available(registry):
+    with pytest.raises(jtfne.UnknownStageError) as e:
+        registry.get("emitter", "hodgkin_huxley")
+    assert "'izhikevich'" in str(e.value) and "'jaxley'" in str(e.value)
+    with pytest.raises(jtfne.ConfigError, match=r"\$\.emitter\.kind: unknown emitter 'hh'; available emitters"):
+        jtfne.configuration().emitter("hh")
+
+
+def test_duplicate_stage_name_names_both_distributions(tmp_path, monkeypatch):
+    dup = THIRD_PARTY.replace('name = "boxcar_proxy"', 'name = "laminar_proxy"')
+    make_distribution(tmp_path, "dup-fields", "dup_fields_mod", dup, "dupfields")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.raises(jtfne.DuplicateStageError) as e:
+            load_registry(make_plugin_manager())
+        assert "jaxfne" in str(e.value) and "dup-fields" in str(e.value)
+        # blocking one of them resolves it
+        reg = load_registry(make_plugin_manager(block=["dupfields"]))
+        assert reg.get("field", "laminar_proxy").distribution == "jaxfne"
+    finally:
+        sys.modules.pop("dup_fields_mod", None)
+
+
+def test_same_plugin_name_from_two_distributions_is_an_error(tmp_path, monkeypatch):
+    make_distribution(tmp_path, "other-fields", "other_fields_mod", "", "fields")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(jtfne.DuplicateStageError, match="other-fields"):
+        make_plugin_manager()
+
+
+def test_misspelled_hook_is_caught_by_check_pending():
+    class Bad:
+        @jtfne.hookimpl
+        def jaxfne_register_emiters(self, registry):  # typo
+            pass
+    with pytest.raises(pluggy.PluginValidationError):
+        make_plugin_manager(entry_points=False, plugins=[("bad", Bad())])
+
+
+def test_local_plugin_and_api_version():
+    class Wrong:
+        JAXFNE_PLUGIN_API = jtfne.PLUGIN_API_VERSION + 1
+    with pytest.raises(RuntimeError, match="plugin API"):
+        make_plugin_manager(entry_points=False, plugins=[("wrong", Wrong())])
+
+
+def test_registering_a_non_stage_is_refused():
+    class Plugin:
+        @jtfne.hookimpl
+        def jaxfne_register_fields(self, registry):
+            registry.add(object, name="nothing")
+    with pytest.raises(TypeError, match="must subclass Field"):
+        load_registry(make_plugin_manager(entry_points=False, plugins=[("p", Plugin())]))
+
+
+def test_core_imports_no_plugin_package():
+    code = textwrap.dedent("""
+        import sys, jaxfne, jaxfne_core
+        bad = [m for m in sys.modules if m.split('.')[0] in
+               ('jaxfne_emitters', 'jaxfne_fields', 'jaxfne_optim', 'jaxfne_bridges')]
+        assert not bad, bad
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_trace_switch_prints_registrations(monkeypatch, capsys):
+    monkeypatch.setenv("JAXFNE_TRACE_PLUGINS", "1")
+    load_registry(make_plugin_manager())
+    err = capsys.readouterr().err
+    assert "jaxfne_register_emitters <- plugin 'izhikevich' (jaxfne)" in err
+
+
+def test_plugins_json_cli_lists_every_builtin():
+    out = subprocess.run([sys.executable, "-m", "jaxfne_core", "plugins", "--json"], check=True,
+                         capture_output=True, text=True).stdout
+    rows = json.loads(out)
+    assert all({"stage", "name", "distribution"} <= set(r) for r in rows)
+    names = {(r["stage"], r["name"]) for r in rows}
+    assert {("emitter", "izhikevich"), ("field", "laminar_proxy"), ("probe", "laminar"),
+            ("optimizer", "random_search")} <= names
+
+
