@@ -240,6 +240,16 @@ def _join(path, key):
     return f"{path}.{key}" if path else str(key)
 
 
+def structure_options(cls, data, path: str, registry=None):
+    """Structure a stage's options dict into ``cls``; errors become :class:`ConfigError`."""
+    if not isinstance(data, dict):
+        raise ConfigError([(path, f"expected an object, got {data!r}")])
+    try:
+        return make_converter(registry).structure(data, cls)
+    except Exception as e:  # noqa: BLE001 - converted to path-bearing errors
+        raise ConfigError([(_join(path, p) if p else path, m) for p, m in _problems(e, "")]) from None
+
+
 # ----------------------------------------------------------------------------- JSON I/O
 def config_to_dict(cfg: Configuration, registry=None) -> dict:
     conv = make_converter(registry)

@@ -256,7 +256,7 @@ class Model:
         the optimizer's options as a dict; ``seed``: optimizer seed; ``sim``: the simulation
         each candidate runs (default: the configuration's), all candidates with its seed.
         """
-        from .config import make_converter
+        from .config import structure_options
         from .tuning import TuneReport, select_tunables
         if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
             raise ConfigError([("steps", f"{steps!r} is not allowed; allowed: an integer >= 0")])
@@ -264,7 +264,7 @@ class Model:
         if not any(t.role != "gate" for t in objective.terms):
             raise ConfigError([("objective", "has no loss or regularizer to minimise")])
         entry = self.registry.get("optimizer", optimizer)
-        opts = make_converter(self.registry).structure(dict(options or {}), entry.value.Options)
+        opts = structure_options(entry.value.Options, dict(options or {}), "options", self.registry)
         opt = entry.value(opts)
         names, x0, lo, hi = select_tunables(self.tunables(), tunables, bounds)
         sim = sim if sim is not None else self.config.simulation

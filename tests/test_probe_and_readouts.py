@@ -1,0 +1,84 @@
+"""Probe modes, contact geometry, readouts, objectives and reports."""
+import json
+
+import numpy as np
+import pytest
+
+import jaxfne as jtfne
+
+
+@pytest.fixture(scope="module")
+def run():
+    cfg = (jtfne.configuration().network(n=40, seed=2)
+           .probe(n_contacts=8, spacing_um=150.0, top_um=200.0, modes=["spikes", "V_m", "LFP", "CSD"]))
+    model = jtfne.construct(cfg)
+    return model, model.simulate(jtfne.simulation(100.0, 0.1, 1))
+
+
+def test_contacts_in_um(run):
+    model, _ = run
+    np.testing.assert_allclose(model.contact_positions_um[:, 2], 200.0 + 150.0 * np.arange(8))
+    centred = jtfne.construct(jtfne.configuration().network(n=5).probe(n_contacts=3, spacing_um=100.0))
+    np.testing.assert_allclose(centred.contact_positions_um[:, 2], [700.0, 800.0, 900.0])
+
+
+def test_missing_mode_is_refused_with_its_name(run):
+    model, sig = run
+    with pytest.raises(jtfne.MissingSignalError, match="'sources' was not recorded"):
+        model.compute_readout(sig, [jtfne.readout_spec("s", "source_abs_mean")])
+
+
+def test_readouts_equal_numpy_with_windows_and_contacts(run):
+    model, sig = run
+    spikes, vm = np.asarray(sig["spikes"]), np.asarray(sig["V_m"], np.float64)
+    lfp = np.asarray(sig["LFP"], np.float64)
+    r = model.compute_readout(sig, [
+        jtfne.readout_spec("rate", "spike_rate_hz", time_window_ms=(20.0, 70.0)),
+        jtfne.readout_spec("count", "spike_count_total"),
+        jtfne.readout_spec("vm", "mean_V_m"),
+        jtfne.readout_spec("lfp", "lfp_abs_mean", contacts=(2, 5), time_window_ms=(0.0, 50.0)),
+    ])
+    assert r["rate"].value == pytest.approx(spikes[200:700].sum() / 40 / 0.05, rel=1e-5)
+    assert r["count"].value == spikes.sum()
+    assert r["vm"].value == pytest.approx(vm.mean(), rel=1e-5) and r["vm"].units == "mV"
+    assert r["lfp"].value == pytest.approx(np.abs(lfp[:500, 2:5]).mean(), rel=1e-4)
+    json.dumps(r.to_dict(), allow_nan=False)
+
+
+def test_bad_windows_are_refused(run):
+    model, sig = run
+    with pytest.raises(jtfne.ConfigError, match="outside the run"):
+        model.compute_readout(sig, [jtfne.readout_spec("r", "spike_rate_hz", time_window_ms=(50, 500))])
+    with pytest.raises(jtfne.ConfigError, match="contact slice applies"):
+        model.compute_readout(sig, [jtfne.readout_spec("r", "spike_rate_hz", contacts=(0, 2))])
+    with pytest.raises(jtfne.UnknownStageError, match="available objectives"):
+        model.compute_readout(sig, [jtfne.readout_spec("r", "gamma_power")])
+
+
+def test_objective_report(run):
+    model, sig = run
+    rate = float(np.asarray(sig["spikes"]).sum() / 40 / 0.1)
+    obj = (jtfne.objective("o")
+           .loss("rate_loss", target=20.0, weight=2.0, metric="spike_rate_hz_mean")
+           .regularizer("vm_reg", target=-65.0, weight=0.1, metric="mean_V_m")
+           .gate("rate_gate", threshold=200.0, criterion="below", metric="spike_rate_hz_mean")
+           .gate("rate_low", threshold=rate + 1, criterion="above", metric="spike_rate_hz_mean")
+           .gate("in", threshold=(rate - 1, rate + 1), criterion="in_range", metric="spike_rate_hz")
+           .gate("eq", threshold=rate, criterion="equal", metric="spike_rate_hz", tolerance=1e-3))
+    rep = model.evaluate(sig, obj, readout_specs=[jtfne.readout_spec("rate", "spike_rate_hz")])
+    assert rep.losses["rate_loss"] == pytest.approx(2.0 * (rate - 20.0) ** 2, rel=1e-4)
+    vm = float(np.asarray(sig["V_m"], np.float64).mean())
+    assert rep.regularizers["vm_reg"] == pytest.approx(0.1 * (vm + 65.0) ** 2, rel=1e-3)
+    assert rep.gates["rate_gate"]["passed"] and not rep.gates["rate_low"]["passed"]
+    assert rep.gates["in"]["passed"] and rep.gates["eq"]["passed"]
+    assert rep["all_gates_pass"] is False
+    assert rep["physical_amplitude_claim_allowed"] is False
+    assert rep.total_loss == pytest.approx(rep.losses["rate_loss"] + rep.regularizers["vm_reg"], rel=1e-6)
+    json.dumps(rep.to_dict(), allow_nan=False)
+    # the pure-JAX loss used by tuning agrees with the report
+    assert float(obj.total_loss(sig, model.registry)) == pytest.approx(rep.total_loss, rel=1e-4)
+
+
+def test_duplicate_term_names_refused():
+    with pytest.raises(ValueError, match="used twice"):
+        jtfne.objective().loss("a", 1.0, metric="mean_V_m").loss("a", 2.0, metric="mean_V_m")

@@ -1,0 +1,117 @@
+"""Receipts (deterministic ids, strict JSON, no overwrite) and the command line."""
+import json
+import subprocess
+import sys
+
+import attrs
+import numpy as np
+import pytest
+
+import jaxfne as jtfne
+from jaxfne_core import receipts
+from jaxfne_core.cli import main
+
+EXAMPLE = "examples/v1_laminar_column.jcfg.json"
+
+
+def test_same_config_and_seed_same_id_and_bit_identical_signals(small_cfg):
+    sim = jtfne.simulation(30.0, 0.1, 5)
+    ra, rb = (jtfne.construct(small_cfg) for _ in range(2))
+    sa, sb = ra.simulate(sim), rb.simulate(sim)
+    a, b = ra.run_receipt(sa), rb.run_receipt(sb)
+    assert a.receipt_id == b.receipt_id and a.signals_sha256 == b.signals_sha256
+    for k in sa.modes:
+        np.testing.assert_array_equal(np.asarray(sa[k]), np.asarray(sb[k]))
+    other = ra.run_receipt(ra.simulate(jtfne.simulation(30.0, 0.1, 6)))
+    assert other.receipt_id != a.receipt_id
+    changed = jtfne.construct(small_cfg.network(seed=4))
+    assert changed.run_receipt(changed.simulate(sim)).receipt_id != a.receipt_id
+
+
+def test_receipt_id_ignores_environment(monkeypatch, small_cfg):
+    model = jtfne.construct(small_cfg)
+    sig = model.simulate(jtfne.simulation(10.0))
+    a = model.run_receipt(sig)
+    monkeypatch.setattr(receipts, "environment_info", lambda: {"jax_version": "9.9", "devices": ["tpu"]})
+    b = model.run_receipt(sig)
+    assert a.receipt_id == b.receipt_id and a.environment != b.environment
+    assert a.receipt_id == receipts.receipt_id(a.config, 0)
+    assert receipts.receipt_id(a.config, 0, "0.0.1") != a.receipt_id   # package version counts
+
+
+def test_tuned_values_change_the_id(small_cfg):
+    from jaxfne_core.model import Model
+    model = jtfne.construct(small_cfg)
+    tuned = Model(model.pipeline, model.circuit, {"emitter.drive.E": 4.0})
+    sim = jtfne.simulation(10.0)
+    assert model.run_receipt(model.simulate(sim)).receipt_id != tuned.run_receipt(tuned.simulate(sim)).receipt_id
+
+
+def test_save_receipt_is_strict_atomic_and_refuses_overwrite(tmp_path, small_cfg):
+    model = jtfne.construct(small_cfg)
+    r = model.run_receipt(model.simulate(jtfne.simulation(10.0)))
+    path = jtfne.save_receipt(r, tmp_path / "r.json")
+    assert json.loads(path.read_text())["receipt_id"] == r.receipt_id
+    with pytest.raises(jtfne.OutputExistsError):
+        jtfne.save_receipt(r, path)
+    jtfne.save_receipt(r, path, overwrite=True)
+    bad = attrs.evolve(r, signals_summary={"x": float("nan")})
+    with pytest.raises(ValueError):
+        jtfne.save_receipt(bad, tmp_path / "bad.json")
+    assert not (tmp_path / "bad.json").exists() and len(list(tmp_path.iterdir())) == 1
+
+
+def test_receipt_from_foreign_signals_is_refused(small_cfg):
+    a, b = jtfne.construct(small_cfg), jtfne.construct(small_cfg)
+    with pytest.raises(ValueError, match="this model"):
+        a.run_receipt(b.simulate(jtfne.simulation(5.0)))
+
+
+def test_cli_run_writes_receipt_signals_summary(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", EXAMPLE, "--out", str(out), "--duration-ms", "50", "--no-figures"]) == 0
+    receipt = json.loads((out / "receipt.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    data = np.load(out / "signals.npz")
+    assert receipt["receipt_id"] == summary["receipt_id"]
+    assert data["LFP"].shape == (500, 16) and data["spikes"].shape == (500, 400)
+    assert receipt["simulation"]["duration_ms"] == 50.0
+    assert receipt["truth"]["field_solver_status"] == "laminar_proxy_no_pde"
+    # a second run into the same folder is refused, then allowed with --overwrite
+    assert main(["run", EXAMPLE, "--out", str(out), "--duration-ms", "50", "--no-figures"]) == 1
+    assert main(["run", EXAMPLE, "--out", str(out), "--duration-ms", "50", "--no-figures",
+                 "--overwrite"]) == 0
+    again = json.loads((out / "receipt.json").read_text())
+    assert again["receipt_id"] == receipt["receipt_id"] and again["signals_sha256"] == receipt["signals_sha256"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]   # no staging left behind
+
+
+def test_cli_run_writes_figures(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "fig"
+    assert main(["run", EXAMPLE, "--out", str(out), "--duration-ms", "20"]) == 0
+    for name in ("raster.png", "lfp.png", "csd.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_validate(tmp_path, capsys):
+    assert main(["validate", EXAMPLE]) == 0
+    bad = json.loads(open(EXAMPLE).read())
+    bad["emitter"]["preset"] = "cortical"
+    bad["probe"]["spacing"] = 10
+    f = tmp_path / "bad.jcfg.json"
+    f.write_text(json.dumps(bad))
+    assert main(["validate", str(f)]) == 1
+    err = capsys.readouterr().err
+    assert "$.emitter.preset: 'cortical' is not allowed" in err and "$.probe.spacing: unknown key" in err
+
+
+def test_console_script_entry_point():
+    out = subprocess.run([sys.executable, "-m", "jaxfne_core", "validate", EXAMPLE],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "valid" in out.stdout
+
+
+@pytest.mark.parametrize("path", sorted(__import__("glob").glob("examples/*.jcfg.json")))
+def test_every_example_validates_and_assembles(path):
+    assert main(["validate", path]) == 0
