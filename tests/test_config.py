@@ -1,5 +1,6 @@
 """Configuration: strict structuring, path-bearing errors, round trips, builder equivalence."""
 import json
+from pathlib import Path
 
 import attrs
 import pytest
@@ -9,7 +10,8 @@ from hypothesis import strategies as st
 import jaxfne as jtfne
 from jaxfne_core.config import Configuration
 
-EXAMPLE = "examples/v1_laminar_column.jcfg.json"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = str(ROOT / "examples" / "v1_laminar_column.jcfg.json")
 
 
 def base_dict():

@@ -1,5 +1,6 @@
 """Receipts (deterministic ids, strict JSON, no overwrite) and the command line."""
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -11,7 +12,8 @@ import jaxfne as jtfne
 from jaxfne_core import receipts
 from jaxfne_core.cli import main
 
-EXAMPLE = "examples/v1_laminar_column.jcfg.json"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = str(ROOT / "examples" / "v1_laminar_column.jcfg.json")
 
 
 def test_same_config_and_seed_same_id_and_bit_identical_signals(small_cfg):
@@ -112,6 +114,6 @@ def test_console_script_entry_point():
     assert out.returncode == 0 and "valid" in out.stdout
 
 
-@pytest.mark.parametrize("path", sorted(__import__("glob").glob("examples/*.jcfg.json")))
+@pytest.mark.parametrize("path", sorted(str(p) for p in ROOT.glob("examples/*.jcfg.json")))
 def test_every_example_validates_and_assembles(path):
     assert main(["validate", path]) == 0
