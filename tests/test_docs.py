@@ -23,3 +23,12 @@ def test_every_hook_is_documented_with_its_signature():
         if name.startswith("jaxfne_"):
             sig = f"{name}({', '.join(inspect.signature(fn).parameters)})"
             assert sig in text, sig
+
+
+def test_readme_python_example_runs():
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    (block,) = python_blocks(readme)
+    namespace = {"__name__": "readme_example"}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["tuned"] is not namespace["model"]
+    assert namespace["batch"]["spikes"].shape == (8, 1000, 64)

@@ -82,3 +82,14 @@ def test_objective_report(run):
 def test_duplicate_term_names_refused():
     with pytest.raises(ValueError, match="used twice"):
         jtfne.objective().loss("a", 1.0, metric="mean_V_m").loss("a", 2.0, metric="mean_V_m")
+
+
+def test_readouts_of_a_batch_give_one_value_per_trial():
+    model = jtfne.construct(jtfne.configuration().network(n=20).probe(modes=["spikes"]))
+    sim = jtfne.simulation(50.0, 0.1, 0)
+    batch = model.simulate_batch(sim, seeds=[1, 2, 3])
+    r = model.compute_readout(batch, [jtfne.readout_spec("rate", "spike_rate_hz")])
+    single = [model.compute_readout(model.simulate(jtfne.simulation(50.0, 0.1, s)),
+                                    [jtfne.readout_spec("rate", "spike_rate_hz")])["rate"].value for s in (1, 2, 3)]
+    assert r["rate"].value == pytest.approx(single, rel=1e-6)
+    json.dumps(r.to_dict(), allow_nan=False)

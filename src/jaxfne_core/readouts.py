@@ -32,17 +32,23 @@ def readout_spec(name, metric, time_window_ms=None, contacts=None, n_contacts_sl
 class ReadoutResult:
     name: str
     metric: str
-    value: float
+    value: object  # float, or a (nested) list of floats for batched signals
     units: str
     time_window_ms: Optional[tuple] = None
     contacts: Optional[tuple] = None
 
     def to_dict(self):
         return {"name": self.name, "metric": self.metric,
-                "value": self.value if math.isfinite(self.value) else None,
+                "value": _finite(self.value),
                 "units": self.units,
                 "time_window_ms": list(self.time_window_ms) if self.time_window_ms else None,
                 "contacts": list(self.contacts) if self.contacts else None}
+
+
+def _finite(v):
+    if isinstance(v, list):
+        return [_finite(x) for x in v]
+    return v if math.isfinite(v) else None
 
 
 class Readout(dict):
@@ -62,7 +68,8 @@ def compute_readout(signals, specs, registry) -> Readout:
         if isinstance(spec, (tuple, list)):
             spec = readout_spec(*spec)
         metric = registry.get("objective", spec.metric).value
-        value = float(np.asarray(metric(signals, spec.time_window_ms, spec.contacts)))
+        raw = np.asarray(metric(signals, spec.time_window_ms, spec.contacts), np.float64)
+        value = float(raw) if raw.ndim == 0 else raw.tolist()   # batched signals: one per trial
         out[spec.name] = ReadoutResult(spec.name, spec.metric, value, metric.result_units(signals),
                                        spec.time_window_ms, spec.contacts)
     return out
