@@ -90,7 +90,7 @@ def test_cli_run_writes_receipt_signals_summary(tmp_path):
 
 def test_cli_run_writes_figures(tmp_path):
     pytest.importorskip("matplotlib")
-    out = tmp_path / "fig"
+    out = tmp_path / "runs" / "fig"          # parents are created
     assert main(["run", EXAMPLE, "--out", str(out), "--duration-ms", "20"]) == 0
     for name in ("raster.png", "lfp.png", "csd.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

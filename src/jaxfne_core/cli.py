@@ -70,7 +70,8 @@ def cmd_run(args) -> int:
     except JaxfneError as e:
         print(f"run failed: {e}", file=sys.stderr)
         return 2
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if str(out.parent) else "."))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
         write_npz_atomic(staging / "signals.npz", {**signals.to_numpy(), "time_ms": signals.time_ms,
