@@ -29,11 +29,11 @@ class BoxcarField(Field):
     name = "boxcar_proxy"
     Options = BoxcarOptions
 
-    def provides(self):
+    def provides(self, upstream):
         return {"field_solver": FieldSolver.PROXY, "amplitude": Amplitude.RELATIVE}
 
-    def operator(self, src, contacts, circuit):
-        m = (np.abs(contacts[:, None, 2] - src[None, :, 2]) <= self.options.half_width_um).astype(np.float32)
+    def operator(self, src, probe, circuit):
+        m = (np.abs(probe.positions_um[:, None, 2] - src[None, :, 2]) <= self.options.half_width_um).astype(np.float32)
         return {"M": jnp.asarray(m / np.maximum(m.sum(1, keepdims=True), 1))}
 
     def apply(self, params, currents):

@@ -40,7 +40,7 @@ def _instantiate(registry, stage, section):
 
 def compatibility_problems(emitter, source, field, probe, objective, registry) -> tuple[dict, list]:
     """All claims and every broken edge (claims, ports, modes, metrics) of a chain."""
-    chain = [(s.label, s.provides(), s.requires()) for s in (emitter, source, field, probe) if s is not None]
+    chain = [(s.label, s.provides, s.requires()) for s in (emitter, source, field, probe) if s is not None]
     if objective is not None:
         chain.append((objective.label, {}, objective.requires()))
     claims, problems = check_chain(chain)

@@ -70,8 +70,8 @@ def check_chain(stages) -> tuple[dict, list]:
     """Walk stages in order; return (claims so far, every incompatibility).
 
     ``stages`` is a sequence of ``(label, provides, requires)`` where label is like
-    ``"field 'laminar_proxy'"``, and provides/requires map claim names to an enum value
-    (provides) or a tuple of allowed values (requires).
+    ``"field 'laminar_proxy'"``, requires maps claim names to a tuple of allowed values, and
+    provides maps claim names to enum values, or is a callable taking the claims so far.
     """
     claims: dict = {}
     owner: dict = {}
@@ -82,6 +82,8 @@ def check_chain(stages) -> tuple[dict, list]:
             if got not in allowed:
                 problems.append(Incompatibility(claim, label, owner.get(claim, "no upstream stage"),
                                                 got, tuple(allowed)))
+        if callable(provides):
+            provides = provides(dict(claims))
         for claim, value in provides.items():
             if claim not in CLAIM_TYPES or not isinstance(value, CLAIM_TYPES[claim]):
                 raise TypeError(f"{label}: claim {claim!r} must be a {CLAIM_TYPES.get(claim)}, got {value!r}")

@@ -54,7 +54,8 @@ class Model:
         self.tuned = dict(tuned or {})
         st = pipeline
         self._source_positions = st.source.positions_um(self.circuit)
-        self._contacts = st.probe.contact_positions_um(self.circuit)
+        self._probe_geometry = st.probe.geometry(self.circuit)
+        self._contacts = self._probe_geometry.positions_um
         self._context = ModelContext(self.circuit.population_names, self.circuit.population,
                                      self.circuit.positions_um, self._contacts, dict(pipeline.claims))
         self._params: dict = {}
@@ -84,6 +85,10 @@ class Model:
     @property
     def contact_positions_um(self) -> np.ndarray:
         return self._contacts
+
+    @property
+    def probe_geometry(self):
+        return self._probe_geometry
 
     @property
     def source_positions_um(self) -> np.ndarray:
@@ -124,7 +129,7 @@ class Model:
             params = {"emitter": p.emitter.init_params(self.circuit),
                       "source": p.source.init_params(self.circuit, dt_ms)}
             if p.field is not None:
-                params["field"] = p.field.operator(self._source_positions, self._contacts, self.circuit)
+                params["field"] = p.field.operator(self._source_positions, self._probe_geometry, self.circuit)
             if self.tuned:
                 params = self.apply_tunables(params, {k: jnp.float32(v) for k, v in self.tuned.items()})
             self._params[dt_ms] = params

@@ -47,6 +47,27 @@ class Circuit:
         return int(self.pre.shape[0])
 
 
+@attrs.frozen(eq=False)
+class ProbeGeometry:
+    """Where a probe's contacts are.
+
+    positions_um: (C, 3) x, y, depth. shanks: tuple of index arrays, each listing the contacts
+    of one straight shank in order along it. spacing_um: pitch along every shank.
+    """
+
+    positions_um: np.ndarray
+    shanks: tuple
+    spacing_um: float
+
+    @property
+    def n_contacts(self) -> int:
+        return int(self.positions_um.shape[0])
+
+    @classmethod
+    def single_shank(cls, positions_um, spacing_um):
+        return cls(np.asarray(positions_um, float), (np.arange(len(positions_um)),), float(spacing_um))
+
+
 class Stage(abc.ABC):
     """Base of every stage. Subclasses set ``name``, ``Options`` (an attrs class), ports and claims."""
 
@@ -61,8 +82,8 @@ class Stage(abc.ABC):
         if not isinstance(self.options, self.Options):
             raise TypeError(f"{self.stage} {self.name!r} needs {self.Options.__name__}, got {options!r}")
 
-    def provides(self) -> Mapping[str, Any]:
-        """Claims this stage adds downstream (may depend on options)."""
+    def provides(self, upstream: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Claims this stage adds downstream, given the claims of the stages before it."""
         return {}
 
     def requires(self) -> Mapping[str, tuple]:
@@ -158,9 +179,12 @@ class Field(Stage):
     outputs = (Port("potential", "*", ("contact",)), Port("csd", "*", ("contact",)))
 
     @abc.abstractmethod
-    def operator(self, source_positions_um: np.ndarray, contact_positions_um: np.ndarray,
+    def operator(self, source_positions_um: np.ndarray, probe: "ProbeGeometry",
                  circuit: Circuit) -> dict:
-        """Arrays of the linear operator for this geometry (built once per model)."""
+        """Arrays of the linear operator for this geometry (built once per model).
+
+        source_positions_um: (S, 3). probe: the contacts (positions, shanks, pitch).
+        """
 
     @abc.abstractmethod
     def apply(self, params, currents):
@@ -182,8 +206,12 @@ class Probe(Stage):
     MODES: ClassVar[tuple] = ("spikes", "V_m", "LFP", "CSD", "sources")
 
     @abc.abstractmethod
+    def geometry(self, circuit: Circuit) -> ProbeGeometry:
+        """Contact positions, shanks and pitch."""
+
     def contact_positions_um(self, circuit: Circuit) -> np.ndarray:
         """(C, 3) contact positions."""
+        return self.geometry(circuit).positions_um
 
     @property
     def modes(self) -> tuple:

@@ -24,7 +24,7 @@ from .claims import ChargeConservation
 from .config import NetworkConfig, make_converter
 from .errors import MissingExtraError
 from .signals import Signals
-from .stages import Circuit
+from .stages import Circuit, ProbeGeometry
 
 
 def conformance_cases(registry=None):
@@ -118,7 +118,7 @@ def check_source(stage):
         (sa, i_syn, i_tm), _ = _assert_no_retrace(stage.step, (params, state, spikes),
                                                  (_perturb(params), state, ~spikes))
         assert i_syn.shape == (n,) and i_tm.shape == (pos.shape[0],)
-        if stage.provides().get("charge_conservation") is ChargeConservation.CONSERVED:
+        if stage.provides({}).get("charge_conservation") is ChargeConservation.CONSERVED:
             per_cell = np.zeros(n)
             np.add.at(per_cell, cell_of, np.asarray(i_tm, np.float64))
             scale = np.abs(np.asarray(i_tm)).max() + 1e-30
@@ -132,7 +132,7 @@ def check_field(stage):
     circuit = synthetic_circuit()
     src = np.stack([np.zeros(30), np.zeros(30), np.linspace(0, 1000, 30)], 1)
     contacts = np.stack([np.zeros(8), np.zeros(8), 100.0 + 100.0 * np.arange(8)], 1)
-    params = stage.operator(src, contacts, circuit)
+    params = stage.operator(src, ProbeGeometry.single_shank(contacts, 100.0), circuit)
     rng = np.random.default_rng(0)
     x, y = (jnp.asarray(rng.normal(size=30), jnp.float32) for _ in range(2))
     fx, fy = _assert_no_retrace(stage.apply, (params, x), (params, y))
@@ -148,8 +148,14 @@ def check_field(stage):
 
 
 def check_probe(stage):
-    contacts = stage.contact_positions_um(synthetic_circuit())
+    geo = stage.geometry(synthetic_circuit())
+    contacts = geo.positions_um
     assert contacts.ndim == 2 and contacts.shape[1] == 3 and np.isfinite(contacts).all()
+    covered = np.sort(np.concatenate(geo.shanks)) if geo.shanks else np.array([], int)
+    assert np.array_equal(covered, np.arange(contacts.shape[0])), "shanks must cover each contact once"
+    for shank in geo.shanks:
+        steps = np.linalg.norm(np.diff(contacts[shank], axis=0), axis=1)
+        assert np.allclose(steps, geo.spacing_um), "contacts along a shank must sit at the pitch"
     assert set(stage.modes) <= set(stage.MODES)
 
 

@@ -68,7 +68,7 @@ class IzhikevichEmitter(Emitter):
     name = "izhikevich"
     Options = IzhikevichOptions
 
-    def provides(self):
+    def provides(self, upstream):
         return {"source_calibration": SourceCalibration.NATIVE}
 
     def populations(self) -> dict:

@@ -41,7 +41,7 @@ DENSE_MAX_BYTES = 2 * 1024**3
 class _ChannelSource(Source):
     """Shared machinery: subclasses say which channels exist and which channel each edge uses."""
 
-    def provides(self):
+    def provides(self, upstream):
         return {"charge_conservation": ChargeConservation.CONSERVED}
 
     def channels(self, circuit: Circuit):

@@ -1,6 +1,7 @@
 """Built-in fields and probes for jaxfne."""
-from .laminar_probe import LaminarProbe, LaminarProbeOptions
-from .laminar_proxy import LaminarProxyField, LaminarProxyOptions, second_difference
+from .laminar_probe import LaminarProbe, LaminarProbeOptions, MultiShankProbe
+from .csd import icsd, icsd_forward_matrix, second_difference, standard_csd
+from .laminar_proxy import LaminarProxyField, LaminarProxyOptions
 
-__all__ = ["LaminarProbe", "LaminarProbeOptions", "LaminarProxyField", "LaminarProxyOptions",
-           "second_difference"]
+__all__ = ["MultiShankProbe", "LaminarProbe", "LaminarProbeOptions", "LaminarProxyField", "LaminarProxyOptions",
+           "second_difference", "icsd", "icsd_forward_matrix", "standard_csd"]

@@ -1,4 +1,9 @@
-"""Laminar probe: a straight, vertical shank of equally spaced contacts (positions in um)."""
+"""Laminar probes: straight shanks of equally spaced contacts (positions in um).
+
+``laminar``: one shank, vertical or tilted by ``tilt_deg`` from the column axis toward +x
+(contact k sits at distance k * spacing along the shank). ``multi_shank``: several parallel
+vertical shanks at given lateral positions, contacts ordered shank by shank.
+"""
 from __future__ import annotations
 
 from typing import Optional
@@ -6,18 +11,23 @@ from typing import Optional
 import attrs
 import numpy as np
 
-from jaxfne_core.stages import Probe
-from jaxfne_core.validators import number, optional, subset_of
+from jaxfne_core.stages import Probe, ProbeGeometry
+from jaxfne_core.validators import FieldValueError, number, optional, subset_of
 
 MODES = ("spikes", "V_m", "LFP", "CSD", "sources")
 
 
+def _top(top_um, n, spacing, thickness, cos_tilt=1.0):
+    span = (n - 1) * spacing * cos_tilt
+    return top_um if top_um is not None else 0.5 * (thickness - span)
+
+
 @attrs.frozen
 class LaminarProbeOptions:
-    """name: label. n_contacts, spacing_um: contact count and pitch. top_um: depth of the first
-    contact (default: the shank centred in the column). x_um, y_um: lateral shank position.
-    modes: what to record; allowed spikes, V_m, LFP, CSD, sources (per-point transmembrane
-    currents). A mode not listed is not recorded, and a readout that needs it says so."""
+    """name: label. n_contacts, spacing_um: contact count and pitch along the shank. top_um:
+    depth of the first contact (default: the shank centred in the column). x_um, y_um: lateral
+    position of the first contact. tilt_deg: angle from the column axis toward +x. modes: what
+    to record; allowed spikes, V_m, LFP, CSD, sources (per-point transmembrane currents)."""
 
     name: str = "laminar_probe"
     n_contacts: int = attrs.field(default=16, validator=number(1, 4096))
@@ -25,20 +35,58 @@ class LaminarProbeOptions:
     top_um: Optional[float] = attrs.field(default=None, validator=optional(number()))
     x_um: float = attrs.field(default=0.0, validator=number())
     y_um: float = attrs.field(default=0.0, validator=number())
+    tilt_deg: float = attrs.field(default=0.0, validator=number(-89.0, 89.0))
     modes: tuple[str, ...] = attrs.field(default=("spikes", "V_m", "LFP", "CSD"),
                                          converter=tuple, validator=subset_of(*MODES))
 
 
 class LaminarProbe(Probe):
-    """Linear laminar electrode recording spikes, V_m, LFP and CSD per contact."""
+    """Linear laminar electrode (one shank, optionally tilted) recording spikes, V_m, LFP, CSD."""
 
     name = "laminar"
     Options = LaminarProbeOptions
     MODES = MODES
 
-    def contact_positions_um(self, circuit) -> np.ndarray:
+    def geometry(self, circuit) -> ProbeGeometry:
         o = self.options
-        span = (o.n_contacts - 1) * o.spacing_um
-        top = o.top_um if o.top_um is not None else 0.5 * (circuit.thickness_um - span)
-        z = top + o.spacing_um * np.arange(o.n_contacts)
-        return np.stack([np.full_like(z, o.x_um), np.full_like(z, o.y_um), z], axis=1)
+        t = np.deg2rad(o.tilt_deg)
+        s = o.spacing_um * np.arange(o.n_contacts)
+        top = _top(o.top_um, o.n_contacts, o.spacing_um, circuit.thickness_um, np.cos(t))
+        pos = np.stack([o.x_um + s * np.sin(t), np.full_like(s, o.y_um), top + s * np.cos(t)], axis=1)
+        return ProbeGeometry.single_shank(pos, o.spacing_um)
+
+
+def _check_shanks(inst, attr, value):
+    if len(value) < 1 or any(len(p) != 2 for p in value):
+        raise FieldValueError(attr.name, f"'shanks' must be a non-empty list of [x_um, y_um] pairs, got {value!r}")
+
+
+@attrs.frozen
+class MultiShankOptions:
+    """shanks: lateral [x_um, y_um] of each vertical shank. n_contacts, spacing_um, top_um: per
+    shank, as for ``laminar``. modes: as for ``laminar``."""
+
+    name: str = "multi_shank_probe"
+    shanks: tuple[tuple[float, float], ...] = attrs.field(
+        default=((-100.0, 0.0), (100.0, 0.0)), converter=lambda v: tuple(tuple(p) for p in v),
+        validator=_check_shanks)
+    n_contacts: int = attrs.field(default=16, validator=number(1, 4096))
+    spacing_um: float = attrs.field(default=100.0, validator=number(0, lo_open=True))
+    top_um: Optional[float] = attrs.field(default=None, validator=optional(number()))
+    modes: tuple[str, ...] = attrs.field(default=("spikes", "V_m", "LFP", "CSD"),
+                                         converter=tuple, validator=subset_of(*MODES))
+
+
+class MultiShankProbe(Probe):
+    """Parallel vertical shanks at given lateral positions (contacts ordered shank by shank)."""
+
+    name = "multi_shank"
+    Options = MultiShankOptions
+    MODES = MODES
+
+    def geometry(self, circuit) -> ProbeGeometry:
+        o = self.options
+        z = _top(o.top_um, o.n_contacts, o.spacing_um, circuit.thickness_um) + o.spacing_um * np.arange(o.n_contacts)
+        pos = np.concatenate([np.stack([np.full_like(z, x), np.full_like(z, y), z], 1) for x, y in o.shanks])
+        shanks = tuple(np.arange(k * o.n_contacts, (k + 1) * o.n_contacts) for k in range(len(o.shanks)))
+        return ProbeGeometry(pos, shanks, o.spacing_um)

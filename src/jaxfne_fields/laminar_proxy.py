@@ -20,6 +20,8 @@ from jaxfne_core.claims import Amplitude, FieldSolver
 from jaxfne_core.stages import Field
 from jaxfne_core.validators import number, one_of, optional
 
+from .csd import per_shank, second_difference
+
 
 @attrs.frozen
 class LaminarProxyOptions:
@@ -37,35 +39,13 @@ class LaminarProxyOptions:
     width_relative: float = attrs.field(default=0.10, validator=number(0, lo_open=True))
 
 
-def second_difference(n: int, boundary: str) -> np.ndarray:
-    """(n, n) matrix D with (D phi)_j = phi_{j+1} - 2 phi_j + phi_{j-1} and ghost values from
-    ``boundary``: duplicated end contacts (Neumann) or zeros (Dirichlet)."""
-    d = -2.0 * np.eye(n) + np.eye(n, k=1) + np.eye(n, k=-1)
-    if boundary == "mean_zero_neumann" and n > 1:
-        d[0, 0] += 1.0
-        d[-1, -1] += 1.0
-    elif boundary == "mean_zero_neumann":
-        d[0, 0] = 0.0
-    return d
-
-
-def contact_spacing_um(contacts: np.ndarray) -> float:
-    z = contacts[:, 2]
-    if z.size < 2:
-        return 1.0
-    h = np.diff(z)
-    if not np.allclose(h, h[0], rtol=1e-6) or h[0] <= 0:
-        raise ValueError(f"the laminar proxy needs contacts at equal, increasing depths; got {z.tolist()}")
-    return float(h[0])
-
-
 class LaminarProxyField(Field):
     """Reference laminar proxy: Gaussian depth smoothing onto contacts (no field solve)."""
 
     name = "laminar_proxy"
     Options = LaminarProxyOptions
 
-    def provides(self):
+    def provides(self, upstream):
         return {"field_solver": FieldSolver.PROXY, "amplitude": Amplitude.RELATIVE}
 
     def units(self, claims):
@@ -76,22 +56,21 @@ class LaminarProxyField(Field):
         o = self.options
         return o.width_um if o.width_um is not None else o.width_relative * thickness_um
 
-    def matrices(self, source_positions_um, contact_positions_um, thickness_um):
-        """NumPy float64 (C, S) operators for LFP and CSD."""
-        zc, zs = contact_positions_um[:, 2], source_positions_um[:, 2]
+    def matrices(self, source_positions_um, probe, thickness_um):
+        """NumPy float64 (C, S) operators for LFP and CSD; gauge and CSD act along each shank."""
+        zc, zs = probe.positions_um[:, 2], source_positions_um[:, 2]
         w = self.width_um(thickness_um)
         g = np.exp(-0.5 * ((zc[:, None] - zs[None, :]) / w) ** 2)
         total = g.sum(axis=1, keepdims=True)
         g = np.divide(g, total, out=np.zeros_like(g), where=total > 0)
-        n = zc.size
         if self.options.gauge == "mean_zero":
-            g = g - g.mean(axis=0, keepdims=True)
-        h = contact_spacing_um(contact_positions_um)
-        csd = -second_difference(n, self.options.boundary) @ g / h**2
+            g = per_shank(probe, lambda n: np.eye(n) - 1.0 / n) @ g
+        d2 = per_shank(probe, lambda n: second_difference(n, self.options.boundary))
+        csd = -d2 @ g / probe.spacing_um**2
         return g, csd
 
-    def operator(self, source_positions_um, contact_positions_um, circuit):
-        lfp, csd = self.matrices(source_positions_um, contact_positions_um, circuit.thickness_um)
+    def operator(self, source_positions_um, probe, circuit):
+        lfp, csd = self.matrices(source_positions_um, probe, circuit.thickness_um)
         return {"M": jnp.asarray(np.concatenate([lfp, csd], axis=0), jnp.float32)}
 
     def apply(self, params, currents):

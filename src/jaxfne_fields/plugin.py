@@ -1,7 +1,7 @@
 """Entry point ``fields`` of the ``jaxfne`` group: registers fields and probes."""
 from jaxfne_core import hookimpl
 
-from .laminar_probe import LaminarProbe
+from .laminar_probe import LaminarProbe, MultiShankProbe
 from .laminar_proxy import LaminarProxyField
 
 
@@ -13,3 +13,4 @@ def jaxfne_register_fields(registry):
 @hookimpl
 def jaxfne_register_probes(registry):
     registry.add(LaminarProbe)
+    registry.add(MultiShankProbe)
