@@ -86,7 +86,7 @@ def test_third_party_distribution_is_discovered_used_and_blockable(third_party, 
     np.testing.assert_allclose(sig["CSD"], -np.asarray(sig["LFP"]))
     # blocked by name through the environment variable
     monkeypatch.setenv("JAXFNE_BLOCK_PLUGINS", "boxcar")
-    with pytest.raises(jtfne.UnknownStageError, match="available fields: 'laminar_proxy'"):
+    with pytest.raises(jtfne.UnknownStageError, match="available fields: 'disc', 'laminar_fv'"):
         jtfne.default_registry().get("field", "boxcar_proxy")
 
 

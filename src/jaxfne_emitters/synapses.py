@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxfne_core.claims import ChargeConservation
+from jaxfne_core.claims import ChargeConservation, SourceCalibration
 from jaxfne_core.stages import Circuit, Source
 from jaxfne_core.validators import FieldValueError, number
 
@@ -38,11 +38,34 @@ RECEPTORS = {
 DENSE_MAX_BYTES = 2 * 1024**3
 
 
+@attrs.frozen(kw_only=True)
+class CalibrationOptions:
+    """calibration_nA_per_native: scale from the emitter's native current to nA for the
+    transmembrane sources (the network's own dynamics stay in native units); needs
+    calibration_provenance, a sentence saying where the number comes from (it is recorded in
+    every receipt). With it the sources claim ``source_calibration = nA``."""
+
+    calibration_nA_per_native: Optional[float] = attrs.field(
+        default=None, validator=attrs.validators.optional(number(0, lo_open=True)))
+    calibration_provenance: Optional[str] = None
+
+    def __attrs_post_init__(self):
+        given = (self.calibration_nA_per_native is not None, bool(self.calibration_provenance))
+        if given[0] != given[1]:
+            raise FieldValueError("calibration_provenance",
+                                  "'calibration_nA_per_native' and a non-empty 'calibration_provenance' "
+                                  f"go together; got {self.calibration_nA_per_native!r} and "
+                                  f"{self.calibration_provenance!r}")
+
+
 class _ChannelSource(Source):
     """Shared machinery: subclasses say which channels exist and which channel each edge uses."""
 
     def provides(self, upstream):
-        return {"charge_conservation": ChargeConservation.CONSERVED}
+        out = {"charge_conservation": ChargeConservation.CONSERVED}
+        if self.options.calibration_nA_per_native is not None:
+            out["source_calibration"] = SourceCalibration.NANOAMPERE
+        return out
 
     def channels(self, circuit: Circuit):
         """-> (names, tau_ms (C,), excitatory (C,), offset_um (C,), edge_channel (E,))."""
@@ -69,7 +92,8 @@ class _ChannelSource(Source):
                   "channel_excitatory": jnp.asarray(exc, bool),
                   "gain_exc": jnp.asarray(1.0, jnp.float32),
                   "gain_inh": jnp.asarray(1.0, jnp.float32),
-                  "state0": jnp.zeros((c, n), jnp.float32)}
+                  "state0": jnp.zeros((c, n), jnp.float32),
+                  "calibration": jnp.asarray(self.options.calibration_nA_per_native or 1.0, jnp.float32)}
         if circuit.connectivity == "dense":
             need = 4 * c * n * n
             if need > DENSE_MAX_BYTES:
@@ -103,22 +127,28 @@ class _ChannelSource(Source):
         gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
         state = state * params["decay"][:, None] + gain[:, None] * self.delivered(params, spikes)
         i_syn = state.sum(axis=0)
-        transmembrane = jnp.concatenate([i_syn, -state.reshape(-1)])
+        transmembrane = params["calibration"] * jnp.concatenate([i_syn, -state.reshape(-1)])
         return state, i_syn, transmembrane
 
     def tunables(self, circuit):
-        return {"gain_exc": (1.0, 0.0, 5.0), "gain_inh": (1.0, 0.0, 5.0)}
+        out = {"gain_exc": (1.0, 0.0, 5.0), "gain_inh": (1.0, 0.0, 5.0)}
+        scale = self.options.calibration_nA_per_native
+        if scale is not None:
+            out["calibration_nA_per_native"] = (scale, 0.0, 10.0 * scale)
+        return out
 
     def apply_tunables(self, params, values, circuit):
         params = dict(params)
         for k in ("gain_exc", "gain_inh"):
             if k in values:
                 params[k] = jnp.asarray(values[k], jnp.float32)
+        if "calibration_nA_per_native" in values:
+            params["calibration"] = jnp.asarray(values["calibration_nA_per_native"], jnp.float32)
         return params
 
 
 @attrs.frozen
-class ExponentialOptions:
+class ExponentialOptions(CalibrationOptions):
     """tau_ms: decay of both channels. exc_offset_um / inh_offset_um: height of the excitatory
     and inhibitory synaptic sites above the soma (um; negative = below)."""
 
@@ -166,7 +196,7 @@ def _check_receptor_numbers(inst, attr, value):
 
 
 @attrs.frozen
-class ReceptorOptions:
+class ReceptorOptions(CalibrationOptions):
     """receptor_by_population: presynaptic population -> receptor of its synapses (default:
     excitatory -> AMPA, inhibitory -> GABA_A). tau_ms / offset_um: per-receptor overrides of
     the decay time constant (ms) and synaptic-site height above the soma (um)."""

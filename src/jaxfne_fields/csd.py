@@ -40,18 +40,54 @@ def hamming_smoother(n: int) -> np.ndarray:
     return s
 
 
-def standard_csd_matrix(n: int, spacing_um: float, sigma: float, smoothing: bool = False) -> np.ndarray:
-    """(n, n) matrix taking uV at n contacts of one shank to CSD in uA/mm^3 (Vaknin ends)."""
-    m = -UA_PER_MM3 * sigma * second_difference(n, "vaknin") / spacing_um**2
+def standard_csd_matrix(n: int, spacing_um: float, sigma, smoothing: bool = False) -> np.ndarray:
+    """(n, n) matrix taking uV at n contacts of one shank to CSD in uA/mm^3 (Vaknin ends).
+
+    sigma: a scalar, or (n - 1,) conductivities between consecutive contacts, giving
+    C_j = -1e3 (s_{j+1/2} (phi_{j+1} - phi_j) - s_{j-1/2} (phi_j - phi_{j-1})) / h^2.
+    """
+    faces = np.broadcast_to(np.asarray(sigma, np.float64), (max(n - 1, 0),))
+    m = np.zeros((n, n))
+    for j, s in enumerate(faces):            # each face's flux leaves one contact, enters the next
+        m[j, j] -= s
+        m[j, j + 1] += s
+        m[j + 1, j + 1] -= s
+        m[j + 1, j] += s
+    m = -UA_PER_MM3 * m / spacing_um**2
     return m @ hamming_smoother(n) if smoothing else m
 
 
 def per_shank(geometry, block) -> np.ndarray:
-    """Block-diagonal (C, C) operator: ``block(n)`` applied along each shank of the probe."""
+    """Block-diagonal (C, C) operator: ``block(n)`` (or ``block(n, idx)``) along each shank."""
+    import inspect
+    two = len(inspect.signature(block).parameters) == 2
     c = geometry.n_contacts
     out = np.zeros((c, c))
     for idx in geometry.shanks:
-        out[np.ix_(idx, idx)] = block(len(idx))
+        out[np.ix_(idx, idx)] = block(len(idx), idx) if two else block(len(idx))
+    return out
+
+
+def ground_truth_csd_matrix(source_positions_um, geometry, radius_um=None) -> np.ndarray:
+    """(C, S) uA/mm^3 per nA: each source point counts in the slab of its nearest contact along
+    its shank (end slabs open-ended), inside a cylinder of ``radius_um`` around the shank
+    (default: wide enough for every source). Slab volume: pi R^2 h. A charge-conserving set of
+    sources inside the cylinder gives CSD that sums to zero over each shank exactly."""
+    src = np.asarray(source_positions_um, np.float64)
+    pos = geometry.positions_um
+    h = geometry.spacing_um
+    out = np.zeros((pos.shape[0], src.shape[0]))
+    for idx in geometry.shanks:
+        p0 = pos[idx[0]]
+        axis = (pos[idx[-1]] - p0) if len(idx) > 1 else np.array([0.0, 0.0, 1.0])
+        axis = axis / np.linalg.norm(axis)
+        rel = src - p0
+        along = rel @ axis
+        lateral = np.linalg.norm(rel - along[:, None] * axis, axis=1)
+        r = radius_um if radius_um is not None else max(float(lateral.max()) * (1 + 1e-9), h)
+        k = np.clip(np.rint(along / h), 0, len(idx) - 1).astype(int)
+        inside = lateral <= r
+        out[idx[k[inside]], np.nonzero(inside)[0]] = 1e6 / (np.pi * r * r * h)  # nA/um^3 -> uA/mm^3
     return out
 
 

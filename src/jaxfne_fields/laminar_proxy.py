@@ -13,14 +13,13 @@ from __future__ import annotations
 from typing import Optional
 
 import attrs
-import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.claims import Amplitude, FieldSolver
-from jaxfne_core.stages import Field
 from jaxfne_core.validators import number, one_of, optional
 
 from .csd import per_shank, second_difference
+from .linear import StackedOperatorField, net_csd_relative
 
 
 @attrs.frozen
@@ -39,7 +38,7 @@ class LaminarProxyOptions:
     width_relative: float = attrs.field(default=0.10, validator=number(0, lo_open=True))
 
 
-class LaminarProxyField(Field):
+class LaminarProxyField(StackedOperatorField):
     """Reference laminar proxy: Gaussian depth smoothing onto contacts (no field solve)."""
 
     name = "laminar_proxy"
@@ -71,12 +70,7 @@ class LaminarProxyField(Field):
 
     def operator(self, source_positions_um, probe, circuit):
         lfp, csd = self.matrices(source_positions_um, probe, circuit.thickness_um)
-        return {"M": jnp.asarray(np.concatenate([lfp, csd], axis=0), jnp.float32)}
-
-    def apply(self, params, currents):
-        y = params["M"] @ currents
-        c = y.shape[0] // 2
-        return {"LFP": y[:c], "CSD": y[c:]}
+        return self.stack(lfp, csd)
 
     def diagnostics(self, lfp, csd):
         """Gauge and boundary checks computed on the recorded (..., T, C) arrays."""
@@ -88,9 +82,7 @@ class LaminarProxyField(Field):
             if self.options.gauge == "mean_zero":
                 out["gauge_holds"] = out["gauge_residual_relative"] < 1e-4
         if csd is not None:
-            csd = np.asarray(csd, np.float64)
-            scale = max(float(np.abs(csd).max()) * csd.shape[-1], 1e-30)
-            out["net_csd_relative"] = float(np.abs(csd.sum(axis=-1)).max() / scale)
+            out["net_csd_relative"] = net_csd_relative(csd)
             if self.options.boundary == "mean_zero_neumann":
                 out["neumann_net_zero_holds"] = out["net_csd_relative"] < 1e-4
         return out
