@@ -11,22 +11,23 @@ import numpy as np
 UV_UM_PER_NA_OHM = 1e3   # nA / (S/m * um) = 1e-3 V = 1e3 uV
 
 
-def _clamp(d, r_min, xp):
-    """Scale separation vectors d (..., 3) so that |d| >= r_min (distance clamping)."""
-    r = xp.sqrt(xp.sum(d * d, axis=-1, keepdims=True))
-    return d * xp.maximum(1.0, r_min / xp.maximum(r, 1e-30))
-
-
 def point_source(src_um, obs_um, sigma, r_min_um=1.0, xp=np):
     """Point sources in an infinite homogeneous medium, isotropic (scalar sigma) or anisotropic
-    (sigma = (sx, sy, sz)): phi = I / (4 pi sqrt(sy sz dx^2 + sx sz dy^2 + sx sy dz^2))."""
-    d = _clamp(obs_um[:, None, :] - src_um[None, :, :], r_min_um, xp)
+    (sigma = (sx, sy, sz)): phi = I / (4 pi sqrt(sy sz dx^2 + sx sz dy^2 + sx sy dz^2)).
+    Distances are clamped to at least r_min (a coincident pair counts as vertical)."""
+    d = obs_um[:, None, :] - src_um[None, :, :]
+    r = xp.sqrt(xp.sum(d * d, axis=-1))
+    r_clamped = xp.maximum(r, r_min_um)
     sig = xp.asarray(sigma)
     if sig.ndim == 0:
-        denom = sig * xp.sqrt(xp.sum(d * d, axis=-1))
-    else:
-        sx, sy, sz = sig[0], sig[1], sig[2]
-        denom = xp.sqrt(sy * sz * d[..., 0] ** 2 + sx * sz * d[..., 1] ** 2 + sx * sy * d[..., 2] ** 2)
+        return UV_UM_PER_NA_OHM / (4.0 * np.pi * sig * r_clamped)
+    nonzero = r > 0
+    safe = xp.where(nonzero, r, 1.0)
+    ux = xp.where(nonzero, d[..., 0] / safe, 0.0)
+    uy = xp.where(nonzero, d[..., 1] / safe, 0.0)
+    uz = xp.where(nonzero, d[..., 2] / safe, 1.0)
+    sx, sy, sz = sig[0], sig[1], sig[2]
+    denom = r_clamped * xp.sqrt(sy * sz * ux**2 + sx * sz * uy**2 + sx * sy * uz**2)
     return UV_UM_PER_NA_OHM / (4.0 * np.pi * denom)
 
 
