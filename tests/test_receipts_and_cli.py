@@ -78,7 +78,10 @@ def test_cli_run_writes_receipt_signals_summary(tmp_path):
     assert receipt["receipt_id"] == summary["receipt_id"]
     assert data["LFP"].shape == (500, 16) and data["spikes"].shape == (500, 400)
     assert receipt["simulation"]["duration_ms"] == 50.0
-    assert receipt["truth"]["field_solver_status"] == "laminar_proxy_no_pde"
+    assert receipt["truth"]["field_solver_status"] == "volume_conductor_solved"
+    assert receipt["truth"]["physical_amplitude_claim_allowed"] is True
+    assert summary["units"]["LFP"] == "uV" and summary["units"]["CSD"] == "uA/mm^3"
+    assert "C_m = 100 pF" in receipt["config"]["source"]["calibration_provenance"]
     # a second run into the same folder is refused, then allowed with --overwrite
     assert main(["run", EXAMPLE, "--out", str(out), "--duration-ms", "50", "--no-figures"]) == 1
     assert main(["run", EXAMPLE, "--out", str(out), "--duration-ms", "50", "--no-figures",

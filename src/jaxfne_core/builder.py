@@ -82,6 +82,9 @@ class ConfigBuilder:
             raise TypeError(f"objective() needs jaxfne.objective()..., got {objective!r}")
         return self._with("objective", config_to_dict_objective(objective))
 
+    def no_objective(self):
+        return self._with("objective", None)
+
     def build(self) -> Configuration:
         return self._cfg
 
