@@ -120,3 +120,18 @@ def test_console_script_entry_point():
 @pytest.mark.parametrize("path", sorted(str(p) for p in ROOT.glob("examples/*.jcfg.json")))
 def test_every_example_validates_and_assembles(path):
     assert main(["validate", path]) == 0
+
+
+def test_cli_tune_writes_report_receipt_and_history(tmp_path):
+    out = tmp_path / "tuned"
+    args = ["tune", EXAMPLE, "--out", str(out), "--optimizer", "agsdr", "--steps", "2",
+            "--tunables", "emitter.drive.E", "--bounds", "emitter.drive.E:2:8", "--option", "population=3",
+            "--no-progress"]
+    assert main(args) == 0
+    report = json.loads((out / "tune_report.json").read_text())
+    receipt = json.loads((out / "receipt.json").read_text())
+    assert report["optimizer"] == "agsdr" and report["n_evaluations"] == 1 + 2 * 3
+    assert report["lower"] == [2.0] and report["options"]["population"] == 3
+    assert receipt["config"]["tuned_parameters"]["emitter.drive.E"] == pytest.approx(report["best"]["emitter.drive.E"])
+    assert main(args) == 1                                    # refuses to overwrite
+    assert main(["tune", EXAMPLE, "--out", str(tmp_path / "x"), "--option", "population"]) == 1

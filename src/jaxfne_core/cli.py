@@ -1,4 +1,4 @@
-"""Command line: ``jaxfne run CONFIG --out DIR``, ``jaxfne validate CONFIG``, ``jaxfne plugins``."""
+"""Command line: ``jaxfne run``, ``jaxfne tune``, ``jaxfne validate``, ``jaxfne plugins``."""
 from __future__ import annotations
 
 import argparse
@@ -107,6 +107,81 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _option_value(text):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def cmd_tune(args) -> int:
+    from .io import to_json_text, write_npz_atomic
+    from .model import Model
+    from .objective import Objective
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.overwrite:
+        print(f"{out} exists and is not empty; pass --overwrite to replace it", file=sys.stderr)
+        return 1
+    options = {}
+    for item in args.option or []:
+        if "=" not in item:
+            print(f"--option {item!r}: expected NAME=VALUE", file=sys.stderr)
+            return 1
+        k, v = item.split("=", 1)
+        options[k] = _option_value(v)
+    bounds = {}
+    for item in args.bounds or []:
+        try:
+            name, lo, hi = item.split(":")
+            bounds[name] = (float(lo), float(hi))
+        except ValueError:
+            print(f"--bounds {item!r}: expected NAME:LOWER:UPPER", file=sys.stderr)
+            return 1
+    try:
+        cfg, pipe = _load(args.config)
+        if cfg.objective is None:
+            raise ConfigError([("$.objective", "tuning needs an objective section in the config")])
+        model = Model(pipe)
+        tuned, report = model.tune(Objective.from_config(cfg.objective), args.optimizer, args.steps,
+                                   tunables=args.tunables, bounds=bounds or None, options=options,
+                                   seed=args.seed, chunk_size=args.chunk_size, progress=not args.no_progress,
+                                   stop_on_gates=args.stop_on_gates)
+        signals = tuned.simulate(cfg.simulation, progress=False)
+        receipt = tuned.run_receipt(signals)
+    except (ConfigError, IncompatibleStagesError) as e:
+        print(f"{args.config}: invalid\n{e}", file=sys.stderr)
+        return 1
+    except JaxfneError as e:
+        print(f"tune failed: {e}", file=sys.stderr)
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (staging / "tune_report.json").write_text(to_json_text(report.to_dict()), encoding="utf-8")
+        (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
+        write_npz_atomic(staging / "signals.npz", {**signals.to_numpy(), "time_ms": signals.time_ms})
+        written = ["tune_report.json", "receipt.json", "signals.npz"]
+        try:
+            from .figures import tune_history_png
+            (staging / "history.png").write_bytes(tune_history_png(report))
+            written.append("history.png")
+        except MissingExtraError as e:
+            print(f"figure skipped: {e}", file=sys.stderr)
+        os.chmod(staging, 0o777 & ~_umask())
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    print(f"tuned with {report.optimizer}: loss {report.initial_loss:.6g} -> {report.best_loss:.6g} "
+          f"in {report.n_evaluations} evaluations" + (" (stopped early: gates pass)" if report.stopped_early else ""))
+    for name, value in report.best.items():
+        print(f"  {name} = {value:.6g} (was {report.initial[name]:.6g})")
+    print(f"wrote {out}/: " + ", ".join(written))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jaxfne", description="JAX source-to-field neurophysiology engine")
     sub = p.add_subparsers(dest="command", required=True)
@@ -120,6 +195,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on for long runs in a terminal)")
     r.set_defaults(func=cmd_run)
+    t = sub.add_parser("tune", help="tune a .jcfg.json's tunables against its objective section")
+    t.add_argument("config")
+    t.add_argument("--out", required=True, help="output directory (written atomically)")
+    t.add_argument("--optimizer", default="gsdr", help="registered optimizer (jaxfne plugins)")
+    t.add_argument("--steps", type=int, default=20)
+    t.add_argument("--tunables", nargs="+", help="names (default: all; see Model.tunables())")
+    t.add_argument("--bounds", nargs="+", help="NAME:LOWER:UPPER overrides")
+    t.add_argument("--option", nargs="+", help="optimizer option NAME=VALUE (JSON values)")
+    t.add_argument("--seed", type=int, default=0, help="optimizer seed")
+    t.add_argument("--chunk-size", type=int, help="candidates per vmapped chunk")
+    t.add_argument("--stop-on-gates", action="store_true", help="stop once every gate passes")
+    t.add_argument("--overwrite", action="store_true")
+    t.add_argument("--no-progress", action="store_true")
+    t.set_defaults(func=cmd_tune)
     v = sub.add_parser("validate", help="check a .jcfg.json; exit 1 with path-bearing errors")
     v.add_argument("config")
     v.set_defaults(func=cmd_validate)

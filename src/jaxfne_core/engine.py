@@ -19,7 +19,7 @@ def initial_carry(stages, params, n_cells: int):
     return {
         "emitter": emitter.init_state(params["emitter"]),
         "source": source.init_state(params["source"]),
-        "spikes": jnp.zeros((n_cells,), bool),
+        "spikes": jnp.zeros((n_cells,), emitter.spike_dtype),
         # first non-finite step (-1: none) and the cell where it happened
         "bad_step": jnp.asarray(-1, jnp.int32),
         "bad_cell": jnp.asarray(-1, jnp.int32),

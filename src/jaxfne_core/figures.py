@@ -70,6 +70,27 @@ def csd_png(signals) -> bytes:
     return _png(fig)
 
 
+def tune_history_png(report) -> bytes:
+    """Every candidate's loss and the best so far, against evaluations."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    n, xs, ys, best = 0, [], [], []
+    for h in report.history:
+        for loss in h["losses"]:
+            n += 1
+            if loss is not None and np.isfinite(loss):
+                xs.append(n)
+                ys.append(loss)
+        best.append((n, h["best_loss"]))
+    ax.scatter(xs, ys, s=6, alpha=0.4, label="candidates")
+    ax.step(*zip(*best), where="post", color="k", label="best so far")
+    ax.set(xlabel="evaluations", ylabel="loss", title=f"{report.optimizer}: {report.initial_loss:.4g} -> {report.best_loss:.4g}")
+    if min(ys or [0]) > 0:
+        ax.set_yscale("log")
+    ax.legend()
+    return _png(fig)
+
+
 def run_figures(signals) -> dict:
     """name -> PNG bytes for every figure the recorded modes allow."""
     out = {}

@@ -253,47 +253,22 @@ class Model:
     # ------------------------------------------------------------------ tuning
     def tune(self, objective: Objective, optimizer="random_search", steps: int = 10, *,
              tunables=None, bounds=None, options=None, seed: int = 0,
-             sim: Optional[Simulation] = None):
+             sim: Optional[Simulation] = None, chunk_size: Optional[int] = None, progress: bool = False,
+             stop_on_gates: bool = False):
         """Search tunable parameters to minimise ``objective``'s total loss.
 
-        Returns ``(new_model, TuneReport)``; this model is never changed. ``tunables``: names
-        from :meth:`tunables` (default all); ``bounds``: {name: (lower, upper)}; ``options``:
-        the optimizer's options as a dict; ``seed``: optimizer seed; ``sim``: the simulation
-        each candidate runs (default: the configuration's), all candidates with its seed.
+        Returns ``(new_model, TuneReport)``; this model is never changed. optimizer: a
+        registered name (``jaxfne plugins``) or an OptimizerSpec (``jaxfne.gsdr(...)``).
+        tunables: names from :meth:`tunables` (default all); bounds: {name: (lower, upper)};
+        options: the optimizer's options; seed: optimizer seed; sim: the simulation every
+        candidate runs (default: the configuration's); chunk_size: candidates per vmapped
+        chunk (bounds memory); progress: a progress bar; stop_on_gates: stop early once the
+        best candidate passes every gate of the objective.
         """
-        from .config import structure_options
-        from .tuning import TuneReport, select_tunables
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-            raise ConfigError([("steps", f"{steps!r} is not allowed; allowed: an integer >= 0")])
-        self.check_objective(objective)
-        if not any(t.role != "gate" for t in objective.terms):
-            raise ConfigError([("objective", "has no loss or regularizer to minimise")])
-        entry = self.registry.get("optimizer", optimizer)
-        opts = structure_options(entry.value.Options, dict(options or {}), "options", self.registry)
-        opt = entry.value(opts)
-        names, x0, lo, hi = select_tunables(self.tunables(), tunables, bounds)
-        sim = sim if sim is not None else self.config.simulation
-        full = self._full_run(sim)
-        params = self.params(sim.dt_ms)
-        registry = self.registry
-
-        def loss_one(x, key):
-            p = self.apply_tunables(params, {n: x[i] for i, n in enumerate(names)})
-            carry, arrays = full(p, key)
-            loss = objective.total_loss(self._signals(arrays, sim), registry)
-            return jnp.where((carry["bad_step"] < 0) & jnp.isfinite(loss), loss, jnp.inf)
-
-        batch = jax.jit(jax.vmap(loss_one, in_axes=(0, None)))
-        sim_key = jax.random.key(sim.seed)
-        result = opt.minimize(lambda xs: batch(xs, sim_key), x0, lo, hi, steps, jax.random.key(seed))
-        best = {n: float(v) for n, v in zip(names, result.best_x)}
-        new = Model(self.pipeline, self.circuit, {**self.tuned, **best})
-        report = TuneReport(optimizer, attrs.asdict(opts), steps, seed, tuple(names),
-                            tuple(map(float, lo)), tuple(map(float, hi)),
-                            {n: float(v) for n, v in zip(names, x0)}, best,
-                            float(result.history[0]["best_loss"]), float(result.best_loss),
-                            result.n_evaluations, result.history, self.truth)
-        return new, report
+        from .tuning import tune_model
+        return tune_model(self, objective, optimizer, steps, tunables=tunables, bounds=bounds,
+                          options=options, seed=seed, sim=sim, chunk_size=chunk_size, progress=progress,
+                          stop_on_gates=stop_on_gates)
 
 
 def construct(cfg, *, registry=None) -> Model:

@@ -70,6 +70,15 @@ class Objective:
         return {t.name: registry.get("objective", t.metric).value(signals, t.time_window_ms, t.contacts)
                 for t in self.terms}
 
+    def gates_pass(self, signals, registry):
+        """Traced boolean: every gate passes (True when there are no gates)."""
+        vals = self.values(signals, registry)
+        ok = jnp.asarray(True)
+        for t in self.terms:
+            if t.role == "gate":
+                ok = ok & gate_passes_jnp(t, vals[t.name])
+        return ok
+
     def total_loss(self, signals, registry):
         vals = self.values(signals, registry)
         total = jnp.asarray(0.0, jnp.float32)
@@ -85,6 +94,19 @@ def _tup(x):
 
 def objective(name="objective") -> Objective:
     return Objective(name)
+
+
+def gate_passes_jnp(term, value):
+    thr = term.threshold
+    if term.criterion == "below":
+        ok = value < thr
+    elif term.criterion == "above":
+        ok = value > thr
+    elif term.criterion == "equal":
+        ok = jnp.abs(value - thr) <= term.tolerance
+    else:
+        ok = (value >= thr[0]) & (value <= thr[1])
+    return ok & jnp.isfinite(value)
 
 
 def gate_passes(term, value) -> bool:

@@ -84,7 +84,7 @@ class Signals:
         for k in sorted(self.arrays):
             a = np.asarray(self.arrays[k])
             entry = {"shape": list(a.shape), "dtype": a.dtype.name, "units": self.units.get(k, "")}
-            if a.dtype == bool:
+            if a.dtype == bool or k == "spikes":
                 entry["total"] = int(a.sum())
                 if k == "spikes":
                     n_cells = a.shape[-1] * int(np.prod(a.shape[:-2]))

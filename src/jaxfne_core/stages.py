@@ -124,12 +124,23 @@ class Emitter(Stage):
         """
 
     def tunables(self, circuit: Circuit) -> dict:
-        """Scalar tunables: name -> (default, lower, upper)."""
+        """Scalar tunables: name -> (default, lower, upper[, "log"])."""
         return {}
 
     def apply_tunables(self, params, values: Mapping, circuit: Circuit):
         """Return params with tunable ``values`` (traced scalars) applied. Pure."""
         return params
+
+    @property
+    def spike_dtype(self):
+        """dtype of the spikes ``step`` returns (bool, or float 0/1 for surrogate gradients)."""
+        import jax.numpy as jnp
+        return jnp.bool_
+
+    def differentiability(self) -> str:
+        """``none`` (hard spikes: no useful gradient) or ``surrogate`` (a declared surrogate
+        spike derivative) or ``exact``."""
+        return "none"
 
 
 class Source(Stage):
@@ -224,11 +235,9 @@ class Optimizer(Stage):
     stage = "optimizer"
 
     @abc.abstractmethod
-    def minimize(self, loss_batch, x0, lower, upper, steps: int, key):
-        """Minimize ``loss_batch((P, d) candidates) -> (P,)`` within bounds.
-
-        Returns a :class:`jaxfne_core.tuning.OptimResult`.
-        """
+    def minimize(self, problem, steps: int, key):
+        """Minimise a :class:`jaxfne_core.tuning.TuneProblem` within its bounds in ``steps``
+        generations; deterministic for ``key``. Returns a :class:`jaxfne_core.tuning.OptimResult`."""
 
 
 _BASES = {"emitter": Emitter, "source": Source, "field": Field, "probe": Probe,

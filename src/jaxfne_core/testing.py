@@ -22,7 +22,7 @@ import numpy as np
 
 from .claims import ChargeConservation
 from .config import NetworkConfig, make_converter
-from .errors import MissingExtraError
+from .errors import ConfigError, MissingExtraError
 from .signals import Signals
 from .stages import Circuit, ProbeGeometry
 
@@ -172,19 +172,67 @@ def check_metric(metric):
     assert batch.shape == (3,)
 
 
-def check_optimizer(stage):
-    target = np.array([0.3, -0.2], np.float32)
+def quadratic_problem(target=(0.3, -0.2), x0=(1.5, 1.5), bound=2.0):
+    """A TuneProblem on a 2-D quadratic (for optimizer checks and benchmarks)."""
+    from .tuning import TuneProblem
+    target = np.asarray(target, np.float64)
 
-    def loss_batch(xs):
-        return jnp.sum((xs - target) ** 2, axis=-1)
-    res = stage.minimize(loss_batch, np.array([1.5, 1.5], np.float32), np.array([-2, -2], np.float32),
-                         np.array([2, 2], np.float32), 8, jax.random.key(0))
-    again = stage.minimize(loss_batch, np.array([1.5, 1.5], np.float32), np.array([-2, -2], np.float32),
-                           np.array([2, 2], np.float32), 8, jax.random.key(0))
-    start = float(loss_batch(jnp.array([[1.5, 1.5]]))[0])
+    def evaluate(xs):
+        xs = np.asarray(xs, np.float64)
+        return np.sum((xs - target) ** 2, axis=-1), np.zeros(len(xs), bool)
+
+    def value_and_grad(x):
+        x = np.asarray(x, np.float64)
+        return float(np.sum((x - target) ** 2)), 2 * (x - target)
+    d = target.size
+    return TuneProblem(evaluate, np.asarray(x0, np.float32), np.full(d, -bound, np.float32),
+                       np.full(d, bound, np.float32), value_and_grad, "exact")
+
+
+def rosenbrock_problem(dim=2, bound=2.0):
+    """Rosenbrock's valley in [-bound, bound]^dim, started at (-1.5, 1.5, ...); minimum 0 at 1."""
+    from .tuning import TuneProblem
+
+    def evaluate(xs):
+        x = np.asarray(xs, np.float64)
+        f = np.sum(100.0 * (x[:, 1:] - x[:, :-1] ** 2) ** 2 + (1 - x[:, :-1]) ** 2, axis=1)
+        return f, np.zeros(len(x), bool)
+    x0 = np.tile(np.array([-1.5, 1.5], np.float32), dim)[:dim]
+    return TuneProblem(evaluate, x0, np.full(dim, -bound, np.float32), np.full(dim, bound, np.float32))
+
+
+def noisy_quadratic_problem(dim=5, noise=0.05, seed=0):
+    """|x - t|^2 plus Gaussian noise of SD ``noise`` per evaluation; the noise is a hash of the
+    candidate's bits and ``seed``, so every run is reproducible. True optimum 0 at t."""
+    from .tuning import TuneProblem
+    target = np.linspace(-0.5, 0.5, dim)
+
+    def evaluate(xs):
+        x = np.asarray(xs, np.float32)
+        keys = [int.from_bytes(row.tobytes()[:8].ljust(8, b"\0"), "little") ^ seed for row in x]
+        eps = np.array([np.random.default_rng(k).normal() for k in keys])
+        return np.sum((x.astype(np.float64) - target) ** 2, axis=1) + noise * eps, np.zeros(len(x), bool)
+    return TuneProblem(evaluate, np.full(dim, 1.5, np.float32), np.full(dim, -2, np.float32),
+                       np.full(dim, 2, np.float32))
+
+
+def true_quadratic_loss(x, dim=5):
+    return float(np.sum((np.asarray(x, np.float64) - np.linspace(-0.5, 0.5, dim)) ** 2))
+
+
+def check_optimizer(stage):
+    problem = quadratic_problem()
+    try:
+        res = stage.minimize(problem, 8, jax.random.key(0))
+        again = stage.minimize(problem, 8, jax.random.key(0))
+    except ConfigError as e:     # e.g. an undeclared differentiability: refused, with a reason
+        assert "differentiab" in str(e)
+        return
+    start = float(problem.evaluate(problem.x0[None])[0][0])
     assert res.best_loss < start, "optimizer did not improve a quadratic"
     assert np.all(np.asarray(res.best_x) >= -2) and np.all(np.asarray(res.best_x) <= 2), "left bounds"
     assert res.best_loss == again.best_loss and np.array_equal(res.best_x, again.best_x), "not deterministic"
+    assert res.history == again.history, "history not reproducible"
 
 
 def check_entry(entry, registry=None):

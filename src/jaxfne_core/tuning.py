@@ -1,48 +1,103 @@
 """Tuning: named bounded scalars of an assembled model, searched by a registered optimizer.
 
-Candidates of a step are evaluated together: one jitted ``vmap`` over candidates of the whole
-simulate-and-score function, with common random numbers (every candidate sees the same noise,
-the tuning seed), so differences between candidates come from their parameters.
+Optimizers see a :class:`TuneProblem` in a normalised search box [0, 1]^d (after an optional
+log transform per parameter), so step sizes mean the same for every parameter. Candidates of a
+generation are evaluated together: one jitted ``vmap`` of simulate-and-score, in chunks of
+``chunk_size`` (``lax.map``) so memory stays bounded, with common random numbers (every
+candidate runs the tuning simulation's seed), so candidates differ by their parameters only.
+Gradient-based optimizers get ``value_and_grad``, which is only offered when the emitter has
+a surrogate spike derivative.
 """
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Callable, Optional
 
 import attrs
+import jax
+import jax.numpy as jnp
 import numpy as np
+
+from .errors import ConfigError
+
+
+@attrs.frozen(eq=False)
+class TuneProblem:
+    """What an optimizer minimises.
+
+    evaluate(X (P, d)) -> (losses (P,), gates_pass (P,)) as NumPy; non-finite losses are inf.
+    value_and_grad(x (d,)) -> (loss, grad (d,)) or None when the model has no gradient path.
+    differentiability: ``none`` or ``surrogate`` (what the model offers).
+    has_gates: stop once the best candidate passes every gate.
+    on_step(step, best_loss): progress callback.
+    """
+
+    evaluate: Callable
+    x0: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    value_and_grad: Optional[Callable] = None
+    differentiability: str = "none"
+    has_gates: bool = False
+    on_step: Optional[Callable] = None
+
+    @property
+    def dim(self) -> int:
+        return int(self.x0.size)
 
 
 @attrs.frozen(eq=False)
 class OptimResult:
+    """best_x in the problem's coordinates; history: one JSON-able dict per step."""
+
     best_x: np.ndarray
     best_loss: float
     history: list
     n_evaluations: int
+    stopped_early: bool = False
 
 
-def _finite_or_none(x):
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
+def record(step, candidates, losses, best_loss, improved, accepted=None, **extra) -> dict:
+    """One history entry (lists of floats, inf kept as inf until the report cleans it)."""
+    out = {"step": int(step), "candidates": np.asarray(candidates, np.float64).tolist(),
+           "losses": np.asarray(losses, np.float64).tolist(), "best_loss": float(best_loss),
+           "improved": bool(improved)}
+    if accepted is not None:
+        out["accepted"] = np.asarray(accepted, bool).tolist()
+    out.update(extra)
+    return out
+
+
+def _clean(v):
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    return v
 
 
 @attrs.frozen(eq=False)
 class TuneReport:
-    """What a tuning run did: parameters searched, start and best values, the full history."""
+    """What a tuning run did: parameters searched, start and best values, the full history
+    (candidates in parameter units, losses, which were accepted), seeds and claims."""
 
     optimizer: str
     options: dict
     steps: int
     seed: int
+    simulation_seed: int
     parameters: tuple
     lower: tuple
     upper: tuple
+    transforms: tuple
     initial: dict
     best: dict
     initial_loss: float
     best_loss: float
     n_evaluations: int
+    stopped_early: bool
     history: list
     truth: dict
 
@@ -51,38 +106,192 @@ class TuneReport:
         return self.best_loss < self.initial_loss
 
     def to_dict(self) -> dict:
-        hist = [{k: ([_finite_or_none(float(x)) for x in v] if isinstance(v, list) else _finite_or_none(v))
-                 for k, v in h.items()} for h in self.history]
-        return {"tuning_status": "tuned", "optimizer": self.optimizer, "options": self.options,
-                "steps": self.steps, "seed": self.seed,
-                "parameters": list(self.parameters), "lower": list(self.lower), "upper": list(self.upper),
-                "initial": self.initial, "best": self.best,
-                "initial_loss": _finite_or_none(self.initial_loss), "best_loss": _finite_or_none(self.best_loss),
-                "improved": self.improved, "same_model_unchanged": True,
-                "n_evaluations": self.n_evaluations, "history": hist, **self.truth}
+        return _clean({"tuning_status": "tuned", "optimizer": self.optimizer, "options": self.options,
+                       "steps": self.steps, "seed": self.seed, "simulation_seed": self.simulation_seed,
+                       "parameters": list(self.parameters), "lower": list(self.lower),
+                       "upper": list(self.upper), "transforms": list(self.transforms),
+                       "initial": self.initial, "best": self.best,
+                       "initial_loss": self.initial_loss, "best_loss": self.best_loss,
+                       "improved": self.improved, "same_model_unchanged": True,
+                       "n_evaluations": self.n_evaluations, "stopped_early": self.stopped_early,
+                       "history": self.history, **self.truth})
 
     def __getitem__(self, key):
         return self.to_dict()[key]
 
 
+@attrs.frozen
+class Space:
+    """Map between parameter units and the normalised search box [0, 1]^d."""
+
+    names: tuple
+    lower: np.ndarray
+    upper: np.ndarray
+    log: np.ndarray     # bool per parameter
+
+    def _lohi(self, xp):
+        lo = xp.where(self.log, xp.log(xp.maximum(self.lower, 1e-30)), self.lower)
+        hi = xp.where(self.log, xp.log(xp.maximum(self.upper, 1e-30)), self.upper)
+        return lo, hi
+
+    def to_unit(self, x):
+        lo, hi = self._lohi(np)
+        t = np.where(self.log, np.log(np.maximum(x, 1e-30)), x)
+        return ((t - lo) / (hi - lo)).astype(np.float32)
+
+    def from_unit(self, z, xp=jnp):
+        lo, hi = self._lohi(xp)
+        t = lo + z * (hi - lo)
+        return xp.where(self.log, xp.exp(t), t)
+
+
 def select_tunables(available: dict, names: Optional[list], bounds: Optional[dict]):
-    """-> (names, x0, lower, upper) after checking names and bounds."""
-    from .errors import ConfigError
+    """-> (Space, x0 in parameter units) after checking names and bounds.
+
+    ``available``: name -> (default, lower, upper[, "log"]).
+    """
     names = list(available) if names is None else list(names)
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ConfigError([("tunables", f"unknown tunable(s) {unknown!r}; allowed: {sorted(available)}")])
+    if not names:
+        raise ConfigError([("tunables", "nothing to tune; allowed: " + ", ".join(sorted(available)))])
     bounds = dict(bounds or {})
     extra = [n for n in bounds if n not in names]
     if extra:
         raise ConfigError([("bounds", f"bounds given for {extra!r}, which are not tuned; tuned: {names}")])
-    x0, lo, hi = [], [], []
+    x0, lo, hi, log = [], [], [], []
     for n in names:
-        d, l, h = available[n]
-        l, h = bounds.get(n, (l, h))
-        if not (l < h):
-            raise ConfigError([(f"bounds.{n}", f"({l}, {h}) is empty; allowed: lower < upper")])
+        spec = available[n]
+        d, l, h = spec[:3]
+        is_log = len(spec) > 3 and spec[3] == "log"
+        l, h = (float(b) for b in bounds.get(n, (l, h)))
+        if not (l < h) or (is_log and l <= 0):
+            raise ConfigError([(f"bounds.{n}", f"({l}, {h}) is not allowed; allowed: lower < upper"
+                                + (", lower > 0 (log scale)" if is_log else ""))])
         x0.append(min(max(d, l), h))
         lo.append(l)
         hi.append(h)
-    return names, np.array(x0, np.float32), np.array(lo, np.float32), np.array(hi, np.float32)
+        log.append(is_log)
+    space = Space(tuple(names), np.array(lo, np.float64), np.array(hi, np.float64), np.array(log, bool))
+    return space, np.array(x0, np.float64)
+
+
+@attrs.frozen
+class OptimizerSpec:
+    """An optimizer by registered name with its options (the reference's spec objects)."""
+
+    name: str
+    options: dict = attrs.Factory(dict)
+
+
+def gsdr(**options) -> OptimizerSpec:
+    return OptimizerSpec("gsdr", options)
+
+
+def agsdr(**options) -> OptimizerSpec:
+    return OptimizerSpec("agsdr", options)
+
+
+def random_search(**options) -> OptimizerSpec:
+    return OptimizerSpec("random_search", options)
+
+
+def optax_adam(learning_rate=1e-2, **options) -> OptimizerSpec:
+    return OptimizerSpec("optax", {"method": "adam", "learning_rate": learning_rate, **options})
+
+
+def optax_sgd(learning_rate=1e-2, **options) -> OptimizerSpec:
+    return OptimizerSpec("optax", {"method": "sgd", "learning_rate": learning_rate, **options})
+
+
+def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, tunables=None,
+               bounds=None, options=None, seed: int = 0, sim=None, chunk_size: Optional[int] = None,
+               progress: bool = False, stop_on_gates: bool = False):
+    """Implementation of :meth:`jaxfne_core.model.Model.tune`."""
+    from .config import Simulation, structure_options
+    from .model import Model
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise ConfigError([("steps", f"{steps!r} is not allowed; allowed: an integer >= 0")])
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ConfigError([("chunk_size", f"{chunk_size!r} is not allowed; allowed: an integer >= 1")])
+    if isinstance(optimizer, OptimizerSpec):
+        if options:
+            raise ConfigError([("options", "give options inside the OptimizerSpec or as options=, not both")])
+        optimizer, options = optimizer.name, optimizer.options
+    model.check_objective(objective)
+    if not any(t.role != "gate" for t in objective.terms):
+        raise ConfigError([("objective", "has no loss or regularizer to minimise")])
+    names_ci = {n.lower(): n for n in model.registry.names("optimizer")}
+    if isinstance(optimizer, str) and optimizer not in names_ci.values() and optimizer.lower() in names_ci:
+        optimizer = names_ci[optimizer.lower()]          # the reference spelled them "GSDR", "AGSDR"
+    entry = model.registry.get("optimizer", optimizer)
+    opts = structure_options(entry.value.Options, dict(options or {}), "options", model.registry)
+    opt = entry.value(opts)
+    space, x0 = select_tunables(model.tunables(), tunables, bounds)
+    sim = sim if sim is not None else model.config.simulation
+    if not isinstance(sim, Simulation):
+        raise ConfigError([("sim", f"{sim!r} is not a Simulation")])
+    full = model._full_run(sim)
+    params = model.params(sim.dt_ms)
+    registry = model.registry
+    sim_key = jax.random.key(sim.seed)
+    names = space.names
+
+    def loss_one(z):
+        x = space.from_unit(z)
+        p = model.apply_tunables(params, {n: x[i] for i, n in enumerate(names)})
+        carry, arrays = full(p, sim_key)
+        signals = model._signals(arrays, sim)
+        loss = objective.total_loss(signals, registry)
+        ok = (carry["bad_step"] < 0) & jnp.isfinite(loss)
+        return jnp.where(ok, loss, jnp.inf), objective.gates_pass(signals, registry) & ok
+
+    if chunk_size is None:
+        batched = jax.jit(jax.vmap(loss_one))
+    else:
+        batched = jax.jit(lambda zs: jax.lax.map(loss_one, zs, batch_size=chunk_size))
+
+    def evaluate(zs):
+        losses, gates = batched(jnp.asarray(zs, jnp.float32))
+        return np.asarray(losses, np.float64), np.asarray(gates, bool)
+
+    differentiability = model.pipeline.emitter.differentiability()
+    value_and_grad = None
+    if differentiability != "none":
+        vg = jax.jit(jax.value_and_grad(lambda z: loss_one(z)[0]))
+
+        def value_and_grad(z):
+            v, g = vg(jnp.asarray(z, jnp.float32))
+            return float(v), np.asarray(g, np.float64)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=steps, unit="step", desc=f"tune {optimizer}")
+
+    def on_step(step, best_loss):
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(best_loss=f"{best_loss:.4g}")
+
+    problem = TuneProblem(evaluate, space.to_unit(x0), np.zeros(x0.size, np.float32),
+                          np.ones(x0.size, np.float32), value_and_grad, differentiability,
+                          stop_on_gates and any(t.role == "gate" for t in objective.terms), on_step)
+    try:
+        result = opt.minimize(problem, steps, jax.random.key(seed))
+    finally:
+        if bar is not None:
+            bar.close()
+    to_x = lambda z: np.asarray(space.from_unit(np.asarray(z, np.float64), np), np.float64)
+    for h in result.history:                       # report candidates in parameter units
+        if h.get("candidates"):
+            h["candidates"] = to_x(np.asarray(h["candidates"])).tolist()
+    best = {n: float(v) for n, v in zip(names, to_x(result.best_x))}
+    new = Model(model.pipeline, model.circuit, {**model.tuned, **best})
+    return new, TuneReport(optimizer, attrs.asdict(opts), steps, seed, sim.seed, names,
+                           tuple(map(float, space.lower)), tuple(map(float, space.upper)),
+                           tuple("log" if g else "linear" for g in space.log),
+                           {n: float(v) for n, v in zip(names, x0)}, best,
+                           float(result.history[0]["best_loss"]), float(result.best_loss),
+                           result.n_evaluations, result.stopped_early, result.history, model.truth)

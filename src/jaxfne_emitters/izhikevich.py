@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+import functools
+
 import attrs
 import jax
 import jax.numpy as jnp
@@ -20,7 +22,7 @@ import numpy as np
 
 from jaxfne_core.claims import SourceCalibration
 from jaxfne_core.stages import Circuit, Emitter
-from jaxfne_core.validators import FieldValueError, number, one_of
+from jaxfne_core.validators import FieldValueError, number, one_of, optional
 
 from .connectivity import random_edges
 from .layout import interleaved_cells, population_counts
@@ -60,6 +62,19 @@ class IzhikevichOptions:
     noise_sigma: float = attrs.field(default=2.0, validator=number(0))
     v_init_mV: float = attrs.field(default=-65.0, validator=number(-120, 30))
     v_peak_mV: float = attrs.field(default=30.0, validator=number(0, 100))
+    surrogate_slope: Optional[float] = attrs.field(default=None, validator=optional(number(0, lo_open=True)))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def spike_surrogate(x, slope):
+    """Heaviside(x) forward; fast-sigmoid derivative 1 / (1 + slope |x|)^2 backward."""
+    return (x >= 0).astype(x.dtype)
+
+
+@spike_surrogate.defjvp
+def _spike_surrogate_jvp(slope, primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return spike_surrogate(x, slope), dx / (1.0 + slope * jnp.abs(x)) ** 2
 
 
 class IzhikevichEmitter(Emitter):
@@ -110,10 +125,23 @@ class IzhikevichEmitter(Emitter):
         i_total = current + params["drive"] + noise
         v2 = v + dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_total)
         u2 = u + dt * (params["a"] * (params["b"] * v - u))
-        spikes = v2 >= self.options.v_peak_mV
-        v_new = jnp.where(spikes, params["c"], v2)
-        u_new = jnp.where(spikes, u2 + params["d"], u2)
+        slope = self.options.surrogate_slope
+        if slope is None:
+            spikes = v2 >= self.options.v_peak_mV
+            v_new = jnp.where(spikes, params["c"], v2)
+            u_new = jnp.where(spikes, u2 + params["d"], u2)
+        else:                           # same values, written so the surrogate carries gradients
+            spikes = spike_surrogate(v2 - self.options.v_peak_mV, float(slope))
+            v_new = v2 * (1.0 - spikes) + params["c"] * spikes
+            u_new = u2 + params["d"] * spikes
         return {"v": v_new, "u": u_new}, spikes, v_new
+
+    @property
+    def spike_dtype(self):
+        return jnp.float32 if self.options.surrogate_slope is not None else jnp.bool_
+
+    def differentiability(self):
+        return "surrogate" if self.options.surrogate_slope is not None else "none"
 
     def tunables(self, circuit):
         out = {f"drive.{n}": (self._drive_of(n), -10.0, 30.0) for n in circuit.population_names}

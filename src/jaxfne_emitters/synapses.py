@@ -93,7 +93,10 @@ class _ChannelSource(Source):
                   "gain_exc": jnp.asarray(1.0, jnp.float32),
                   "gain_inh": jnp.asarray(1.0, jnp.float32),
                   "state0": jnp.zeros((c, n), jnp.float32),
-                  "calibration": jnp.asarray(self.options.calibration_nA_per_native or 1.0, jnp.float32)}
+                  "calibration": jnp.asarray(self.options.calibration_nA_per_native or 1.0, jnp.float32),
+                  "dt_ms": jnp.asarray(dt, jnp.float32),
+                  "pre_gain": jnp.ones((n,), jnp.float32),
+                  "population": jnp.asarray(circuit.population, jnp.int32)}
         if circuit.connectivity == "dense":
             need = 4 * c * n * n
             if need > DENSE_MAX_BYTES:
@@ -114,7 +117,7 @@ class _ChannelSource(Source):
 
     def delivered(self, params, spikes):
         """(C, N) synaptic-current increments from the previous step's spikes."""
-        s = spikes.astype(jnp.float32)
+        s = spikes.astype(jnp.float32) * params["pre_gain"]
         if "W" in params:
             return jnp.einsum("cij,i->cj", params["W"], s)
         c = params["decay"].shape[0]
@@ -131,7 +134,10 @@ class _ChannelSource(Source):
         return state, i_syn, transmembrane
 
     def tunables(self, circuit):
+        names, tau = self.channels(circuit)[:2]
         out = {"gain_exc": (1.0, 0.0, 5.0), "gain_inh": (1.0, 0.0, 5.0)}
+        out.update({f"gain_from.{p}": (1.0, 0.0, 5.0) for p in circuit.population_names})
+        out.update({f"tau_ms.{c}": (float(t), float(t) / 4, float(t) * 4, "log") for c, t in zip(names, tau)})
         scale = self.options.calibration_nA_per_native
         if scale is not None:
             out["calibration_nA_per_native"] = (scale, 0.0, 10.0 * scale)
@@ -142,6 +148,13 @@ class _ChannelSource(Source):
         for k in ("gain_exc", "gain_inh"):
             if k in values:
                 params[k] = jnp.asarray(values[k], jnp.float32)
+        for i, pop in enumerate(circuit.population_names):
+            if f"gain_from.{pop}" in values:
+                params["pre_gain"] = jnp.where(params["population"] == i, values[f"gain_from.{pop}"],
+                                               params["pre_gain"])
+        for i, ch in enumerate(self.channels(circuit)[0]):
+            if f"tau_ms.{ch}" in values:
+                params["decay"] = params["decay"].at[i].set(jnp.exp(-params["dt_ms"] / values[f"tau_ms.{ch}"]))
         if "calibration_nA_per_native" in values:
             params["calibration"] = jnp.asarray(values["calibration_nA_per_native"], jnp.float32)
         return params

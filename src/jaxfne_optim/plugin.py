@@ -2,6 +2,9 @@
 from jaxfne_core import hookimpl
 
 from .metrics import all_metrics
+from .agsdr import AGSDR
+from .gsdr import GSDR
+from .optax_adapter import OptaxOptimizer
 from .random_search import RandomSearch
 
 
@@ -13,4 +16,5 @@ def jaxfne_register_objectives(registry):
 
 @hookimpl
 def jaxfne_register_optimizers(registry):
-    registry.add(RandomSearch)
+    for optimizer in (RandomSearch, GSDR, AGSDR, OptaxOptimizer):
+        registry.add(optimizer)
