@@ -21,6 +21,29 @@ from .validators import FieldValueError, number, one_of
 SCHEMA = "jaxfne.config/1"
 
 
+def _check_counts(inst, attr, value):
+    bad = {k: v for k, v in value.items() if isinstance(v, bool) or not isinstance(v, int) or v < 0}
+    if bad or not value:
+        raise FieldValueError(attr.name, f"'populations' must map cell types to counts >= 0, got {value!r}")
+
+
+@attrs.frozen
+class LayerConfig:
+    """A cortical layer: depth range in um and its cell counts by cell type (e.g. {"E": 80})."""
+
+    name: str
+    top_um: float = attrs.field(validator=number(0))
+    bottom_um: float = attrs.field(validator=number(0))
+    populations: dict[str, int] = attrs.field(validator=_check_counts)
+
+    def __attrs_post_init__(self):
+        if not self.top_um < self.bottom_um:
+            raise FieldValueError("bottom_um", f"layer {self.name!r}: top_um {self.top_um} must be above "
+                                  f"(less than) bottom_um {self.bottom_um}")
+        if "_" in self.name:
+            raise FieldValueError("name", f"layer name {self.name!r} may not contain '_'")
+
+
 @attrs.frozen
 class NetworkConfig:
     """The circuit's geometry and connectivity.
@@ -43,6 +66,24 @@ class NetworkConfig:
     weight_exc: float = attrs.field(default=1.0, validator=number(0))
     weight_inh: float = attrs.field(default=2.0, validator=number(0))
     seed: int = attrs.field(default=0, validator=number(0, 2**32 - 1))
+    layers: Optional[tuple[LayerConfig, ...]] = None
+    p_between_layers: Optional[float] = attrs.field(default=None, validator=attrs.validators.optional(number(0, 1)))
+
+    def __attrs_post_init__(self):
+        if self.layers is None:
+            if self.p_between_layers is not None:
+                raise FieldValueError("p_between_layers", "needs 'layers'")
+            return
+        total = sum(sum(layer.populations.values()) for layer in self.layers)
+        if total != self.n:
+            raise FieldValueError("n", f"n = {self.n} but the layers hold {total} cells; allowed: n equal to the total")
+        names = [layer.name for layer in self.layers]
+        if len(set(names)) != len(names):
+            raise FieldValueError("layers", f"layer names repeat: {names}")
+        for layer in self.layers:
+            if layer.bottom_um > self.thickness_um:
+                raise FieldValueError("layers", f"layer {layer.name!r} ends at {layer.bottom_um} um, below "
+                                      f"the column (thickness_um = {self.thickness_um})")
 
 
 @attrs.frozen

@@ -7,23 +7,39 @@ DENSE_DRAW_MAX_N = 4096
 
 
 def random_edges(excitatory: np.ndarray, p: float, w_exc: float, w_inh: float,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator, group=None, p_between=None):
     """Each ordered pair i != j is connected with probability p (exact Bernoulli draws up to
     4096 cells; above that, each cell draws Binomial(N-1, p) presynaptic partners with
     replacement, like the canonical benchmark). Weight magnitude ~ U(0, w_max) of the
     presynaptic sign: +w_exc for excitatory, -w_inh for inhibitory cells (native units).
-    Returns int32 pre, int32 post, float32 weight.
+    With ``group`` (N,) (e.g. the layer of each cell), pairs in different groups connect with
+    probability ``p_between`` instead. Returns int32 pre, int32 post, float32 weight.
     """
     n = excitatory.size
+    group = np.zeros(n, int) if group is None else np.asarray(group)
+    p_between = p if p_between is None else p_between
     if n <= DENSE_DRAW_MAX_N:
-        mask = rng.random((n, n)) < p         # mask[post, pre]
+        prob = np.where(group[:, None] == group[None, :], p, p_between)
+        mask = rng.random((n, n)) < prob      # mask[post, pre]
         np.fill_diagonal(mask, False)
         post, pre = np.nonzero(mask)
     else:
-        k = rng.binomial(n - 1, p, size=n)
-        post = np.repeat(np.arange(n), k)
-        pre = rng.integers(0, n - 1, size=post.size)
-        pre = pre + (pre >= post)             # skip self
+        posts, pres = [], []
+        for g in np.unique(group):
+            members, others = np.nonzero(group == g)[0], np.nonzero(group != g)[0]
+            k_in = rng.binomial(members.size - 1, p, size=members.size)
+            post_in = np.repeat(members, k_in)
+            slot = rng.integers(0, members.size - 1, size=post_in.size)
+            own = np.searchsorted(members, post_in)
+            pres.append(members[slot + (slot >= own)])          # skip self
+            posts.append(post_in)
+            if others.size:
+                k_out = rng.binomial(others.size, p_between, size=members.size)
+                posts.append(np.repeat(members, k_out))
+                pres.append(others[rng.integers(0, others.size, size=k_out.sum())])
+        post, pre = np.concatenate(posts), np.concatenate(pres)
+        order = np.argsort(post, kind="stable")
+        post, pre = post[order], pre[order]
     w_max = np.where(excitatory[pre], w_exc, -w_inh)
     weight = (w_max * rng.random(pre.size)).astype(np.float32)
     return pre.astype(np.int32), post.astype(np.int32), weight

@@ -21,11 +21,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.claims import SourceCalibration
+from jaxfne_core.errors import ConfigError
 from jaxfne_core.stages import Circuit, Emitter
 from jaxfne_core.validators import FieldValueError, number, one_of, optional
 
 from .connectivity import random_edges
-from .layout import interleaved_cells, population_counts
+from .layout import interleaved_cells, layered_cells, population_counts
 from .presets import CELL_TYPES, PRESETS
 
 
@@ -41,12 +42,18 @@ def _check_fractions(inst, attr, value):
         raise FieldValueError(attr.name, f"'fractions' must sum to 1, got {sum(value.values())!r}")
 
 
+def cell_type_of(population: str) -> str:
+    """``L4_E`` -> ``E``; ``E`` -> ``E``."""
+    return population.rsplit("_", 1)[-1]
+
+
 def _check_drive(inst, attr, value):
     if value is None:
         return
-    bad = [k for k in value if k not in CELL_TYPES]
+    bad = [k for k in value if cell_type_of(k) not in CELL_TYPES]
     if bad:
-        raise FieldValueError(attr.name, f"unknown cell type(s) {bad!r} in 'drive'; allowed: {sorted(CELL_TYPES)}")
+        raise FieldValueError(attr.name, f"unknown population(s) {bad!r} in 'drive'; allowed: cell types "
+                              f"{sorted(CELL_TYPES)} or '<layer>_<type>'")
 
 
 @attrs.frozen
@@ -92,20 +99,33 @@ class IzhikevichEmitter(Emitter):
 
     def build(self, network) -> Circuit:
         rng = np.random.default_rng([network.seed, 0x1A7])
-        counts = population_counts(self.populations(), network.n)
-        pop, pos = interleaved_cells(counts, network.thickness_um, network.radius_um, rng)
+        if network.layers is None:
+            counts = population_counts(self.populations(), network.n)
+            pop, pos = interleaved_cells(counts, network.thickness_um, network.radius_um, rng)
+            group = None
+        else:
+            if self.options.fractions is not None:
+                raise ConfigError([("$.emitter.fractions", "not allowed with network.layers, which give "
+                                    "the cell counts")])
+            counts, pop, pos, group = layered_cells(network.layers, network.radius_um, rng)
         names = tuple(counts)
-        exc = np.array([CELL_TYPES[names[i]].excitatory for i in pop], bool)
-        pre, post, w = random_edges(exc, network.p_connect, network.weight_exc, network.weight_inh, rng)
+        bad = [n for n in names if cell_type_of(n) not in CELL_TYPES]
+        if bad:
+            raise ConfigError([("$.network.layers", f"unknown cell type(s) in {bad}; allowed: {sorted(CELL_TYPES)}")])
+        exc = np.array([CELL_TYPES[cell_type_of(names[i])].excitatory for i in pop], bool)
+        pre, post, w = random_edges(exc, network.p_connect, network.weight_exc, network.weight_inh, rng,
+                                    group, network.p_between_layers)
         return Circuit(names, pop, pos, exc, pre, post, w, network.connectivity, network.thickness_um)
 
     def _drive_of(self, name):
         over = self.options.drive or {}
-        return float(over.get(name, CELL_TYPES[name].drive))
+        if name in over:
+            return float(over[name])
+        return float(over.get(cell_type_of(name), CELL_TYPES[cell_type_of(name)].drive))
 
     def init_params(self, circuit: Circuit) -> dict:
         names, pop = circuit.population_names, circuit.population
-        table = {k: np.array([getattr(CELL_TYPES[n], k) for n in names], np.float32)
+        table = {k: np.array([getattr(CELL_TYPES[cell_type_of(n)], k) for n in names], np.float32)
                  for k in ("a", "b", "c", "d")}
         drive = np.array([self._drive_of(n) for n in names], np.float32)
         f32 = lambda x: jnp.asarray(x, jnp.float32)

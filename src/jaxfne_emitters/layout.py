@@ -28,3 +28,26 @@ def interleaved_cells(counts: dict, thickness_um: float, radius_um: float, rng: 
     theta = rng.uniform(0.0, 2.0 * np.pi, n)
     pos = np.stack([r * np.cos(theta), r * np.sin(theta), depth], axis=1)
     return labels, pos
+
+
+def layered_cells(layers, radius_um: float, rng: np.random.Generator):
+    """Cells of each layer placed uniformly within its depth range; populations are named
+    ``<layer>_<type>``. Returns (counts {name: count}, population (N,), positions (N, 3),
+    layer index (N,))."""
+    counts, pops, depths, layer_of = {}, [], [], []
+    for li, layer in enumerate(layers):
+        for cell_type, count in layer.populations.items():
+            if count == 0:
+                continue
+            idx = len(counts)
+            counts[f"{layer.name}_{cell_type}"] = count
+            pops.append(np.full(count, idx, np.int32))
+            depths.append(rng.uniform(layer.top_um, layer.bottom_um, count))
+            layer_of.append(np.full(count, li))
+    pop, depth, layer_idx = (np.concatenate(x) for x in (pops, depths, layer_of))
+    order = rng.permutation(pop.size)                  # interleave populations in index order too
+    pop, depth, layer_idx = pop[order], depth[order], layer_idx[order]
+    r = radius_um * np.sqrt(rng.uniform(0.0, 1.0, pop.size))
+    theta = rng.uniform(0.0, 2.0 * np.pi, pop.size)
+    pos = np.stack([r * np.cos(theta), r * np.sin(theta), depth], axis=1)
+    return counts, pop, pos, layer_idx

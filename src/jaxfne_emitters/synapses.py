@@ -26,6 +26,7 @@ from jaxfne_core.claims import ChargeConservation, SourceCalibration
 from jaxfne_core.stages import Circuit, Source
 from jaxfne_core.validators import FieldValueError, number
 
+from .izhikevich import cell_type_of
 from .presets import CELL_TYPES
 
 #: receptor -> (tau decay ms, reversal mV, excitatory?, default dendritic offset um)
@@ -186,34 +187,47 @@ class ExponentialSource(_ChannelSource):
 def _check_receptor_map(inst, attr, value):
     if value is None:
         return
-    bad = {k: v for k, v in value.items() if v not in RECEPTORS or k not in CELL_TYPES}
+    known = {**RECEPTORS, **{k: (None, None, v.excitatory, None) for k, v in (inst.custom_receptors or {}).items()}}
+    bad = {k: v for k, v in value.items() if v not in known or cell_type_of(k) not in CELL_TYPES}
     if bad:
         raise FieldValueError(attr.name, f"'receptor_by_population' entries {bad!r} not allowed; populations: "
-                         f"{sorted(CELL_TYPES)}, receptors: {sorted(RECEPTORS)}")
+                              f"{sorted(CELL_TYPES)} or '<layer>_<type>', receptors: {sorted(known)}")
     for pop, rec in value.items():
-        if CELL_TYPES[pop].excitatory != RECEPTORS[rec][2]:
+        exc = CELL_TYPES[cell_type_of(pop)].excitatory
+        if exc != known[rec][2]:
             raise FieldValueError(attr.name, f"'receptor_by_population': {pop} is "
-                             f"{'excitatory' if CELL_TYPES[pop].excitatory else 'inhibitory'} "
-                             f"but {rec} is not; allowed: "
-                             + ", ".join(r for r, v in RECEPTORS.items() if v[2] == CELL_TYPES[pop].excitatory))
+                                  f"{'excitatory' if exc else 'inhibitory'} but {rec} is not; allowed: "
+                                  + ", ".join(r for r, v in known.items() if v[2] == exc))
 
 
 def _check_receptor_numbers(inst, attr, value):
     if value is None:
         return
-    bad = [k for k in value if k not in RECEPTORS]
+    known = set(RECEPTORS) | set(inst.custom_receptors or {})
+    bad = [k for k in value if k not in known]
     if bad:
-        raise FieldValueError(attr.name, f"unknown receptor(s) {bad!r} in {attr.name!r}; allowed: {sorted(RECEPTORS)}")
+        raise FieldValueError(attr.name, f"unknown receptor(s) {bad!r} in {attr.name!r}; allowed: {sorted(known)}")
     if attr.name == "tau_ms" and any(v <= 0 for v in value.values()):
         raise FieldValueError(attr.name, f"'tau_ms' must be > 0, got {value!r}")
 
 
 @attrs.frozen
-class ReceptorOptions(CalibrationOptions):
-    """receptor_by_population: presynaptic population -> receptor of its synapses (default:
-    excitatory -> AMPA, inhibitory -> GABA_A). tau_ms / offset_um: per-receptor overrides of
-    the decay time constant (ms) and synaptic-site height above the soma (um)."""
+class CustomReceptor:
+    """A receptor defined in the configuration: decay (ms), sign, synaptic-site height (um)."""
 
+    tau_ms: float = attrs.field(validator=number(0, lo_open=True))
+    excitatory: bool
+    offset_um: float = attrs.field(default=100.0, validator=number(-2000, 2000))
+
+
+@attrs.frozen
+class ReceptorOptions(CalibrationOptions):
+    """custom_receptors: extra receptors by name (e.g. a slow dendritic GABA_A).
+    receptor_by_population: presynaptic population (type or ``<layer>_<type>``) -> receptor of
+    its synapses (default: excitatory -> AMPA, inhibitory -> GABA_A). tau_ms / offset_um:
+    per-receptor overrides of the decay time constant (ms) and synaptic-site height (um)."""
+
+    custom_receptors: Optional[dict[str, CustomReceptor]] = None
     receptor_by_population: Optional[dict[str, str]] = attrs.field(default=None, validator=_check_receptor_map)
     tau_ms: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_receptor_numbers)
     offset_um: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_receptor_numbers)
@@ -225,18 +239,25 @@ class ReceptorExponentialSource(_ChannelSource):
     name = "receptor_exponential"
     Options = ReceptorOptions
 
+    def receptor_table(self) -> dict:
+        """name -> (tau ms, reversal or None, excitatory, offset um), built-ins and custom."""
+        custom = {k: (v.tau_ms, None, v.excitatory, v.offset_um) for k, v in (self.options.custom_receptors or {}).items()}
+        return {**RECEPTORS, **custom}
+
     def receptor_of(self, population_name: str) -> str:
         over = self.options.receptor_by_population or {}
-        if population_name in over:
-            return over[population_name]
-        return "AMPA" if CELL_TYPES[population_name].excitatory else "GABA_A"
+        for key in (population_name, cell_type_of(population_name)):
+            if key in over:
+                return over[key]
+        return "AMPA" if CELL_TYPES[cell_type_of(population_name)].excitatory else "GABA_A"
 
     def channels(self, circuit):
+        table = self.receptor_table()
         pop_receptor = [self.receptor_of(n) for n in circuit.population_names]
-        used = [r for r in RECEPTORS if r in pop_receptor]
+        used = [r for r in table if r in pop_receptor]
         idx = np.array([used.index(r) for r in pop_receptor], np.int32)
         tau_over, off_over = self.options.tau_ms or {}, self.options.offset_um or {}
-        tau = np.array([tau_over.get(r, RECEPTORS[r][0]) for r in used])
-        off = np.array([off_over.get(r, RECEPTORS[r][3]) for r in used])
-        exc = np.array([RECEPTORS[r][2] for r in used])
+        tau = np.array([tau_over.get(r, table[r][0]) for r in used])
+        off = np.array([off_over.get(r, table[r][3]) for r in used])
+        exc = np.array([table[r][2] for r in used])
         return tuple(used), tau, exc, off, idx[circuit.population[circuit.pre]]
