@@ -82,6 +82,13 @@ class ConfigBuilder:
             raise TypeError(f"objective() needs jaxfne.objective()..., got {objective!r}")
         return self._with("objective", config_to_dict_objective(objective))
 
+    def task(self, paradigm="standard_visual_omission", **options):
+        """Trials of a paradigm (see TaskConfig); ``drives`` is a list of dicts (DriveConfig)."""
+        return self._with("task", {"paradigm": paradigm, **options})
+
+    def no_task(self):
+        return self._with("task", None)
+
     def no_objective(self):
         return self._with("objective", None)
 

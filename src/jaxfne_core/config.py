@@ -105,6 +105,48 @@ class Simulation:
         return int(round(self.duration_ms / self.dt_ms))
 
 
+def _nonempty(inst, attr, value):
+    if len(value) == 0:
+        raise FieldValueError(attr.name, f"{attr.name!r} must not be empty")
+
+
+@attrs.frozen
+class DriveConfig:
+    """A stimulus drive: native current injected into ``targets`` (population names such as
+    ``L4_E``, layer names such as ``L4``, or cell types such as ``E``) at each listed event of
+    a trial that is not omitted (fixation ``fx`` and reward ``rw`` only if listed).
+    shape: ``box`` (for duration_ms, default the event's duration) or ``alpha``
+    ((t / tau) exp(1 - t / tau), peak 1 at tau_ms). delay_ms: latency after the onset.
+    stimulus_gain: amplitude factor per stimulus identity (e.g. {"A": 1.0, "B": 0.7})."""
+
+    name: str
+    events: tuple[str, ...] = attrs.field(validator=_nonempty)
+    targets: tuple[str, ...] = attrs.field(validator=_nonempty)
+    amplitude: float = attrs.field(validator=number())
+    shape: str = attrs.field(default="box", validator=one_of("box", "alpha"))
+    tau_ms: float = attrs.field(default=10.0, validator=number(0, lo_open=True))
+    delay_ms: float = attrs.field(default=0.0, validator=number(0))
+    duration_ms: Optional[float] = attrs.field(default=None, validator=attrs.validators.optional(number(0, lo_open=True)))
+    stimulus_gain: Optional[dict[str, float]] = None
+
+
+@attrs.frozen
+class TaskConfig:
+    """Trials of a paradigm: which conditions (default all), how many trials each, the drives,
+    the trial length (default the paradigm's), trials per vmapped chunk (default all), seed.
+    Trials use the simulation section's dt_ms; trial k of condition c gets the random key
+    fold_in(fold_in(key(seed), c), k), so results do not depend on chunking."""
+
+    paradigm: str = attrs.field(default="standard_visual_omission",
+                                validator=one_of("standard_visual_omission", "global_local_oddball"))
+    conditions: Optional[tuple[str, ...]] = None
+    trials_per_condition: int = attrs.field(default=4, validator=number(1, 100_000))
+    drives: tuple[DriveConfig, ...] = ()
+    trial_ms: Optional[float] = attrs.field(default=None, validator=attrs.validators.optional(number(0, lo_open=True)))
+    chunk_size: Optional[int] = attrs.field(default=None, validator=attrs.validators.optional(number(1)))
+    seed: int = attrs.field(default=0, validator=number(0, 2**32 - 1))
+
+
 @attrs.frozen
 class StageConfig:
     """A stage section: the registered ``kind`` and that stage's options object."""
@@ -161,6 +203,7 @@ class Configuration:
     probe: StageConfig
     simulation: Simulation = Simulation()
     objective: Optional[ObjectiveConfig] = None
+    task: Optional[TaskConfig] = None
     schema: str = attrs.field(default=SCHEMA, validator=one_of(SCHEMA))
 
 
@@ -248,7 +291,7 @@ def make_converter(registry=None) -> cattrs.Converter:
 
 
 _TYPES = {"network": NetworkConfig, "simulation": Simulation, "objective": Optional[ObjectiveConfig],
-          "schema": str}
+          "task": Optional[TaskConfig], "schema": str}
 
 
 def _problems(exc, path) -> list[tuple[str, str]]:

@@ -1,9 +1,13 @@
 """The simulation engine: one pure ``lax.scan`` over time composing emitter, source, field, probe.
 
-``make_runner`` returns ``run(params, key, carry, t0) -> (carry, outputs)`` for a fixed number
-of steps; params is the pytree ``{"emitter", "source", "field"}`` passed as an argument (never
-closed over), so new parameter values or seeds reuse the compiled function. Per-step random
-keys are ``fold_in(key, global_step)``, so chunking a run does not change its result.
+``make_runner`` returns ``run(params, key, carry, t0, inputs) -> (carry, outputs)`` for a fixed
+number of steps; params is the pytree ``{"emitter", "source", "field", "drive"}`` passed as an
+argument (never closed over), so new parameter values or seeds reuse the compiled function.
+``inputs`` (steps, K) are the time courses of K stimulus drives; ``params["drive"]["W"]``
+(K, N) spreads them over the cells (native current). Per-step random keys are
+``fold_in(key, global_step)``, so chunking a run does not change its result. With
+``record_every`` k > 1 one sample is recorded per k steps: spike counts, and means of the
+continuous signals.
 """
 from __future__ import annotations
 
@@ -26,16 +30,20 @@ def initial_carry(stages, params, n_cells: int):
     }
 
 
-def make_runner(stages, modes, n_steps: int, dt_ms: float):
+def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1):
     """Build the pure chunk runner for ``n_steps`` steps of ``dt_ms`` recording ``modes``."""
     emitter, source, field = stages["emitter"], stages["source"], stages.get("field")
     modes = tuple(modes)
     need_field = any(m in FIELD_MODES for m in modes)
     dt = float(dt_ms)
+    k = int(record_every)
+    if n_steps % k:
+        raise ValueError(f"{n_steps} steps do not split into records of {k} steps")
 
-    def step(params, key, carry, t):
+    def step(params, key, carry, t, drive_t):
         src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"])
-        em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn,
+        current = i_syn + drive_t @ params["drive"]["W"]
+        em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], current,
                                            jax.random.fold_in(key, t), dt)
         finite = jnp.isfinite(v)
         newly_bad = (carry["bad_step"] < 0) & ~jnp.all(finite)
@@ -57,10 +65,21 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float):
                  "bad_step": bad_step, "bad_cell": bad_cell}
         return carry, out
 
-    def run(params, key, carry, t0):
-        def body(c, t):
-            return step(params, key, c, t)
+    def body(params, key):
+        return lambda c, x: step(params, key, c, x[0], x[1])
+
+    def reduce(mode, values):
+        return values.astype(jnp.float32).sum(axis=0) if mode == "spikes" else values.mean(axis=0)
+
+    def run(params, key, carry, t0, inputs):
         ts = t0 + jnp.arange(n_steps, dtype=jnp.int32)
-        return lax.scan(body, carry, ts)
+        if k == 1:
+            return lax.scan(body(params, key), carry, (ts, inputs))
+        blocks = (ts.reshape(-1, k), inputs.reshape(-1, k, inputs.shape[-1]))
+
+        def block(c, xb):
+            c, outs = lax.scan(body(params, key), c, xb)
+            return c, {m: reduce(m, v) for m, v in outs.items()}
+        return lax.scan(block, carry, blocks)
 
     return run

@@ -130,6 +130,7 @@ class Model:
                       "source": p.source.init_params(self.circuit, dt_ms)}
             if p.field is not None:
                 params["field"] = p.field.operator(self._source_positions, self._probe_geometry, self.circuit)
+            params["drive"] = {"W": jnp.zeros((0, self.n_cells), jnp.float32)}
             if self.tuned:
                 params = self.apply_tunables(params, {k: jnp.float32(v) for k, v in self.tuned.items()})
             self._params[dt_ms] = params
@@ -140,20 +141,31 @@ class Model:
         key = (n_steps, dt_ms)
         if key not in self._compiled:
             self._compiled[key] = jax.jit(make_runner(self.pipeline.stages, self.pipeline.probe.modes,
-                                                      n_steps, dt_ms))
+                                                      n_steps, dt_ms, self.pipeline.probe.samples_per_record(dt_ms)))
         return self._compiled[key]
 
-    def _full_run(self, sim: Simulation):
-        """Pure ``(params, key) -> (carry, outputs)`` for a whole run (for vmap/jit by callers)."""
-        run = make_runner(self.pipeline.stages, self.pipeline.probe.modes, sim.n_steps, sim.dt_ms)
+    def _full_run(self, sim: Simulation, n_steps: Optional[int] = None):
+        """Pure ``(params, key[, inputs]) -> (carry, outputs)`` for a whole run (for vmap/jit).
 
-        def full(params, key):
+        inputs: (steps, K) drive time courses; default none (K = 0).
+        """
+        n_steps = sim.n_steps if n_steps is None else n_steps
+        run = make_runner(self.pipeline.stages, self.pipeline.probe.modes, n_steps, sim.dt_ms,
+                          self.pipeline.probe.samples_per_record(sim.dt_ms))
+
+        def full(params, key, inputs=None):
+            if inputs is None:
+                inputs = jnp.zeros((n_steps, params["drive"]["W"].shape[0]), jnp.float32)
             carry = initial_carry(self.pipeline.stages, params, self.n_cells)
-            return run(params, key, carry, jnp.int32(0))
+            return run(params, key, carry, jnp.int32(0), inputs)
         return full
 
+    def record_dt_ms(self, dt_ms: float) -> float:
+        """Time between recorded samples (ms)."""
+        return dt_ms * self.pipeline.probe.samples_per_record(dt_ms)
+
     def _signals(self, arrays, sim):
-        return Signals(arrays, sim.dt_ms, self.units(),
+        return Signals(arrays, self.record_dt_ms(sim.dt_ms), self.units(),
                        RunContext(self._context, sim, tuple(sorted(self.tuned.items()))))
 
     def simulate(self, sim: Optional[Simulation] = None, *, progress: Optional[bool] = None) -> Signals:
@@ -172,7 +184,12 @@ class Model:
         if progress is None:
             import sys
             progress = sys.stderr.isatty() and n * self.n_cells > PROGRESS_MIN_STEPS * 1000
-        chunk = max(1, math.ceil(n / 20)) if progress else n
+        every = self.pipeline.probe.samples_per_record(dt)
+        if n % every:
+            raise ConfigError([("$.simulation.duration_ms", f"{sim.duration_ms} ms is not a whole number "
+                                f"of recorded samples of {every * dt} ms")])
+        chunk = max(1, math.ceil(n / 20 / every)) * every if progress else n
+        no_inputs = jnp.zeros((chunk, 0), jnp.float32)
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -180,7 +197,7 @@ class Model:
         outs, t = [], 0
         while t < n:
             size = min(chunk, n - t)
-            carry, out = self._runner(size, dt)(params, key, carry, jnp.int32(t))
+            carry, out = self._runner(size, dt)(params, key, carry, jnp.int32(t), no_inputs[:size])
             outs.append(out)
             t += size
             if bar is not None:
@@ -215,6 +232,24 @@ class Model:
             f"V_m became non-finite at t = {(bad_step + 1) * sim.dt_ms:.4g} ms (step {bad_step}) "
             f"in cell {bad_cell} (population {pop}, depth {c.positions_um[bad_cell, 2]:.1f} um), "
             f"seed {sim.seed}, dt {sim.dt_ms} ms; reduce dt_ms, drive or weights")
+
+    # ------------------------------------------------------------------ trials
+    def run_trials(self, task=None, sim: Optional[Simulation] = None):
+        """Run a task's conditions x trials in parallel -> :class:`TrialResults`.
+        task: a TaskConfig (default: the configuration's task section)."""
+        from .trials import run_trials
+        task = task if task is not None else self.config.task
+        if task is None:
+            raise ConfigError([("$.task", "no task given and the configuration has no task section")])
+        return run_trials(self, task, sim)
+
+    def simulate_trial(self, condition: str, trial: int = 0, task=None, sim: Optional[Simulation] = None) -> dict:
+        """One trial alone, exactly as ``run_trials`` runs it: mode -> array."""
+        from .trials import simulate_trial
+        task = task if task is not None else self.config.task
+        if task is None:
+            raise ConfigError([("$.task", "no task given and the configuration has no task section")])
+        return simulate_trial(self, task, condition, trial, sim)
 
     # ------------------------------------------------------------------ readouts / objectives
     def compute_readout(self, signals: Signals, specs):

@@ -228,6 +228,18 @@ class Probe(Stage):
     def modes(self) -> tuple:
         return tuple(self.options.modes)
 
+    def samples_per_record(self, dt_ms: float) -> int:
+        """Steps averaged into one recorded sample (``sample_interval_ms`` / dt, or 1)."""
+        interval = getattr(self.options, "sample_interval_ms", None)
+        if interval is None:
+            return 1
+        k = interval / dt_ms
+        if abs(k - round(k)) > 1e-6 * k or round(k) < 1:
+            from .errors import ConfigError
+            raise ConfigError([("$.probe.sample_interval_ms", f"{interval} ms is not a whole number of "
+                                f"dt = {dt_ms} ms steps; allowed: a positive multiple of dt")])
+        return int(round(k))
+
 
 class Optimizer(Stage):
     """Black-box or gradient optimizer over a vector of bounded scalars."""

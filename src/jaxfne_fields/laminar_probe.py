@@ -27,7 +27,9 @@ class LaminarProbeOptions:
     """name: label. n_contacts, spacing_um: contact count and pitch along the shank. top_um:
     depth of the first contact (default: the shank centred in the column). x_um, y_um: lateral
     position of the first contact. tilt_deg: angle from the column axis toward +x. modes: what
-    to record; allowed spikes, V_m, LFP, CSD, sources (per-point transmembrane currents)."""
+    to record; allowed spikes, V_m, LFP, CSD, sources (per-point transmembrane currents).
+    sample_interval_ms: record one sample per interval (a whole number of steps): the mean of
+    continuous signals and the spike count over it (default: every step)."""
 
     name: str = "laminar_probe"
     n_contacts: int = attrs.field(default=16, validator=number(1, 4096))
@@ -36,6 +38,7 @@ class LaminarProbeOptions:
     x_um: float = attrs.field(default=0.0, validator=number())
     y_um: float = attrs.field(default=0.0, validator=number())
     tilt_deg: float = attrs.field(default=0.0, validator=number(-89.0, 89.0))
+    sample_interval_ms: Optional[float] = attrs.field(default=None, validator=optional(number(0, lo_open=True)))
     modes: tuple[str, ...] = attrs.field(default=("spikes", "V_m", "LFP", "CSD"),
                                          converter=tuple, validator=subset_of(*MODES))
 
@@ -73,6 +76,7 @@ class MultiShankOptions:
     n_contacts: int = attrs.field(default=16, validator=number(1, 4096))
     spacing_um: float = attrs.field(default=100.0, validator=number(0, lo_open=True))
     top_um: Optional[float] = attrs.field(default=None, validator=optional(number()))
+    sample_interval_ms: Optional[float] = attrs.field(default=None, validator=optional(number(0, lo_open=True)))
     modes: tuple[str, ...] = attrs.field(default=("spikes", "V_m", "LFP", "CSD"),
                                          converter=tuple, validator=subset_of(*MODES))
 

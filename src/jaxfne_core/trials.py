@@ -1,0 +1,127 @@
+"""Trial batches: conditions x trials run in parallel (vmap, in chunks), condition-aligned.
+
+Trial k of condition c (its index in the paradigm) runs with the key
+``fold_in(fold_in(key(seed), c), k)`` and the condition's drive inputs, so a trial's result does
+not depend on the chunk it ran in, and ``Model.simulate_trial`` reproduces any one of them.
+A trial that diverges is reported (condition, trial, time, cell) and its outputs are kept as
+computed; the other trials are unaffected.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .config import Simulation, TaskConfig
+from .errors import ConfigError
+from .paradigm import PARADIGMS
+from .stimulus import drive_inputs, drive_matrix
+
+
+@attrs.frozen(eq=False)
+class TrialResults:
+    """arrays: mode -> (conditions, trials, samples, X); time_ms: (samples,) from trial start;
+    align_ms: simulation time of the alignment event; failures: list of dicts."""
+
+    paradigm: object
+    conditions: tuple
+    arrays: dict
+    dt_ms: float
+    align_ms: float
+    units: dict
+    failures: list
+    seeds: dict
+
+    @property
+    def time_ms(self) -> np.ndarray:
+        n = next(iter(self.arrays.values())).shape[2]
+        return (np.arange(n) + 1) * self.dt_ms
+
+    @property
+    def aligned_time_ms(self) -> np.ndarray:
+        return self.time_ms - self.align_ms
+
+    def condition(self, name: str) -> dict:
+        i = self.conditions.index(name)
+        return {k: v[i] for k, v in self.arrays.items()}
+
+    def summary(self) -> dict:
+        return {"paradigm": self.paradigm.name, "conditions": list(self.conditions),
+                "trials_per_condition": int(next(iter(self.arrays.values())).shape[1]),
+                "dt_ms": self.dt_ms, "align_ms": self.align_ms, "failures": self.failures,
+                "units": self.units, "seeds": self.seeds}
+
+
+def _setup(model, task: TaskConfig, sim: Simulation):
+    paradigm = PARADIGMS[task.paradigm]()
+    names = list(task.conditions) if task.conditions is not None else paradigm.condition_names()
+    unknown = [c for c in names if c not in paradigm.condition_names()]
+    if unknown:
+        raise ConfigError([("$.task.conditions", f"{unknown!r} not in {paradigm.name}; allowed: "
+                            + ", ".join(paradigm.condition_names()))])
+    trial_ms = task.trial_ms if task.trial_ms is not None else paradigm.trial_ms
+    n_steps = int(round(trial_ms / sim.dt_ms))
+    every = model.pipeline.probe.samples_per_record(sim.dt_ms)
+    if abs(n_steps * sim.dt_ms - trial_ms) > 1e-6 * trial_ms or n_steps % every:
+        raise ConfigError([("$.task.trial_ms", f"{trial_ms} ms is not a whole number of recorded samples "
+                            f"of {every * sim.dt_ms} ms")])
+    params = dict(model.params(sim.dt_ms))
+    params["drive"] = {"W": jnp.asarray(drive_matrix(task.drives, model.circuit))}
+    inputs = {c: drive_inputs(task.drives, paradigm.condition(c), paradigm, n_steps, sim.dt_ms) for c in names}
+    return paradigm, names, n_steps, params, inputs
+
+
+def trial_key(seed: int, condition_index: int, trial: int):
+    return jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), condition_index), trial)
+
+
+def run_trials(model, task: TaskConfig, sim: Optional[Simulation] = None) -> TrialResults:
+    sim = sim if sim is not None else model.config.simulation
+    paradigm, names, n_steps, params, inputs = _setup(model, task, sim)
+    trials = task.trials_per_condition
+    cond_index = [paradigm.condition_names().index(c) for c in names]
+    jobs = [(ci, c, k) for ci, c in zip(cond_index, names) for k in range(trials)]
+    full = model._full_run(sim, n_steps)
+    batched = model._compiled.setdefault(("trials", n_steps, sim.dt_ms),
+                                         jax.jit(jax.vmap(full, in_axes=(None, 0, 0))))
+    chunk = task.chunk_size or len(jobs)
+    outs, bad_steps, bad_cells = [], [], []
+    for start in range(0, len(jobs), chunk):
+        part = jobs[start:start + chunk]
+        pad = chunk - len(part)                      # keep one compiled shape: pad the last chunk
+        part_p = part + [part[-1]] * pad
+        keys = jnp.stack([trial_key(task.seed, ci, k) for ci, _, k in part_p])
+        xs = jnp.asarray(np.stack([inputs[c] for _, c, _ in part_p]))
+        carry, arrays = batched(params, keys, xs)
+        outs.append({m: np.asarray(a)[:len(part)] for m, a in arrays.items()})
+        bad_steps.append(np.asarray(carry["bad_step"])[:len(part)])
+        bad_cells.append(np.asarray(carry["bad_cell"])[:len(part)])
+    arrays = {m: np.concatenate([o[m] for o in outs]) for m in outs[0]}
+    arrays = {m: a.reshape((len(names), trials) + a.shape[1:]) for m, a in arrays.items()}
+    bad_steps, bad_cells = np.concatenate(bad_steps), np.concatenate(bad_cells)
+    failures = []
+    for j in np.nonzero(bad_steps >= 0)[0]:
+        ci, c, k = jobs[j]
+        cell = int(bad_cells[j])
+        failures.append({"condition": c, "trial": k, "t_ms": float((bad_steps[j] + 1) * sim.dt_ms),
+                         "cell": cell, "population": model.circuit.population_names[model.circuit.population[cell]],
+                         "error": "V_m became non-finite"})
+    seeds = {"seed": task.seed, "key": "fold_in(fold_in(key(seed), condition_index), trial)"}
+    return TrialResults(paradigm, tuple(names), arrays, model.record_dt_ms(sim.dt_ms),
+                        paradigm.prestim_ms, model.units(), failures, seeds)
+
+
+def simulate_trial(model, task: TaskConfig, condition: str, trial: int, sim: Optional[Simulation] = None) -> dict:
+    """One trial on its own (same key and inputs as in :func:`run_trials`): mode -> array."""
+    sim = sim if sim is not None else model.config.simulation
+    paradigm, names, n_steps, params, inputs = _setup(model, attrs.evolve(task, conditions=(condition,)), sim)
+    batched = model._compiled.setdefault(("trials", n_steps, sim.dt_ms),
+                                         jax.jit(jax.vmap(model._full_run(sim, n_steps), in_axes=(None, 0, 0))))
+    key = trial_key(task.seed, paradigm.condition_names().index(condition), trial)
+    _, arrays = batched(params, key[None], jnp.asarray(inputs[condition])[None])
+    return {m: np.asarray(a)[0] for m, a in arrays.items()}
+
+
