@@ -62,6 +62,8 @@ def cmd_run(args) -> int:
             sim = attrs.evolve(sim, **{k: v for k, v in (("seed", args.seed), ("duration_ms", args.duration_ms))
                                        if v is not None})
         model = Model(pipe)
+        if cfg.task is not None:
+            return _run_task(args, cfg, model, sim, out)
         signals = model.simulate(sim, progress=None if args.progress is None else args.progress)
         receipt = model.run_receipt(signals)
     except (ConfigError, IncompatibleStagesError) as e:
@@ -178,6 +180,86 @@ def cmd_tune(args) -> int:
           f"in {report.n_evaluations} evaluations" + (" (stopped early: gates pass)" if report.stopped_early else ""))
     for name, value in report.best.items():
         print(f"  {name} = {value:.6g} (was {report.initial[name]:.6g})")
+    print(f"wrote {out}/: " + ", ".join(written))
+    return 0
+
+
+def _publish(staging: Path, out: Path):
+    os.chmod(staging, 0o777 & ~_umask())
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(staging, out)
+
+
+def _run_task(args, cfg, model, sim, out) -> int:
+    """Trials of the task section: per-condition outputs, spectra, FLIP, figures, receipt."""
+    import numpy as np
+
+    from .figures import condition_csd_png, relative_power_png
+    from .io import to_json_text, write_npz_atomic
+    from .signals import Signals
+    from .spectral import flip, laminar_spectrum, relative_power, vflip
+    results = model.run_trials(cfg.task, sim)
+    receipt = model.trials_receipt(results, sim)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        written = ["receipt.json", "summary.json"]
+        (staging / "conditions").mkdir()
+        names = model.circuit.population_names
+        for name in results.conditions:
+            arrays = results.condition(name)
+            extra = {}
+            if "spikes" in arrays:      # population rates (trials, samples, populations), Hz
+                sp = arrays.pop("spikes")
+                extra["population_rate_hz"] = np.stack(
+                    [sp[..., model.circuit.population == i].mean(axis=-1) * 1000.0 / results.dt_ms
+                     for i in range(len(names))], axis=-1)
+            write_npz_atomic(staging / "conditions" / f"{name}.npz",
+                             {**arrays, **extra, "time_from_alignment_ms": results.aligned_time_ms,
+                              "contact_depth_um": results.contact_depths_um})
+        written.append(f"conditions/ ({len(results.conditions)} .npz)")
+        spectral = {}
+        if "LFP" in results.arrays:
+            freqs, power = laminar_spectrum(results.arrays["LFP"], results.dt_ms)
+            rel = relative_power(power)
+            spacing = float(np.mean(np.diff(results.contact_depths_um))) if results.contact_depths_um.size > 1 else 1.0
+            fr, vf = flip(rel, freqs, spacing), vflip(rel, freqs, spacing)
+            spectral = {"frequencies_hz": freqs.tolist(), "relative_power": rel.tolist(),
+                        "contact_depth_um": results.contact_depths_um.tolist(),
+                        "lfp_units": results.units.get("LFP", ""), "flip": fr.to_dict(), "vflip": vf.to_dict()}
+            (staging / "spectral.json").write_text(to_json_text(spectral), encoding="utf-8")
+            written.append("spectral.json")
+        if not args.no_figures:
+            try:
+                if spectral:
+                    (staging / "relative_power.png").write_bytes(
+                        relative_power_png(freqs, rel, results.contact_depths_um, fr,
+                                           f"relative LFP power, {results.paradigm.name}"))
+                    written.append("relative_power.png")
+                if "CSD" in results.arrays:
+                    (staging / "csd_by_condition.png").write_bytes(condition_csd_png(results))
+                    written.append("csd_by_condition.png")
+            except MissingExtraError as e:
+                print(f"figures skipped: {e}", file=sys.stderr)
+        (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
+        summary = {"receipt_id": receipt.receipt_id, **results.summary(), "n_cells": model.n_cells,
+                   "populations": list(names), "truth": receipt.truth, "files": written,
+                   "flip": spectral.get("flip")}
+        (staging / "summary.json").write_text(to_json_text(summary), encoding="utf-8")
+        _publish(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    n_trials = len(results.conditions) * cfg.task.trials_per_condition
+    print(f"run {receipt.receipt_id}: {results.paradigm.name}, {len(results.conditions)} conditions x "
+          f"{cfg.task.trials_per_condition} trials ({n_trials} in parallel chunks), {model.n_cells} cells")
+    if results.failures:
+        print(f"{len(results.failures)} trial(s) diverged: {results.failures[:3]}", file=sys.stderr)
+    if spectral:
+        f = spectral["flip"]
+        print("FLIP: " + (f"crossover at channel {f['crossover_channel']:.2f}, G = {f['goodness']:.3f}"
+                          if f["found"] else f"no motif ({f['reason']})"))
     print(f"wrote {out}/: " + ", ".join(written))
     return 0
 

@@ -101,3 +101,55 @@ def run_figures(signals) -> dict:
     if "CSD" in signals:
         out["csd.png"] = csd_png(signals)
     return out
+
+
+def relative_power_png(freqs, rel, depths_um, flip_result, title="") -> bytes:
+    """Relative power map (contacts x frequency) with the alpha-beta and gamma profiles."""
+    plt = _plt()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4.5), gridspec_kw={"width_ratios": [3, 1]}, sharey=True)
+    sel = freqs <= 150
+    im = ax.pcolormesh(freqs[sel], depths_um, rel[:, sel], shading="nearest", cmap="viridis", vmin=0, vmax=1)
+    fig.colorbar(im, ax=ax, label="relative power")
+    ax.set(xlabel="frequency (Hz)", ylabel="contact depth (um)", title=title or "relative LFP power")
+    from .spectral import band_profile
+    for band, label in ((flip_result.alpha_beta_band, "alpha-beta"), (flip_result.gamma_band, "gamma")):
+        bx.plot(band_profile(rel, freqs, band), depths_um, marker="o", label=f"{label} {band[0]:g}-{band[1]:g} Hz")
+    if flip_result.found:
+        cross = float(np.interp(flip_result.crossover_channel, np.arange(depths_um.size), depths_um))
+        for a in (ax, bx):
+            a.axhline(cross, color="w" if a is ax else "k", ls="--", lw=1)
+        bx.set_title(f"FLIP: crossover {cross:.0f} um, G = {flip_result.goodness:.2f}", fontsize=9)
+    else:
+        bx.set_title("FLIP: no motif found", fontsize=9)
+    bx.set(xlabel="relative power")
+    bx.legend(fontsize=7, loc="lower right")
+    ax.invert_yaxis()
+    return _png(fig)
+
+
+def condition_csd_png(results, max_conditions=12) -> bytes:
+    """Trial-averaged CSD per condition, aligned on the alignment event."""
+    plt = _plt()
+    names = results.conditions[:max_conditions]
+    cols = min(4, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False, sharex=True, sharey=True)
+    csd = results.arrays["CSD"].mean(axis=1)                  # (conditions, T, C)
+    t = results.aligned_time_ms
+    lo, hi = results.paradigm.analysis_windows.get("baseline", (t[0], 0.0))
+    base = (t >= lo) & (t < hi)
+    if base.any():                                            # evoked CSD: remove the tonic baseline
+        csd = csd - csd[:, base].mean(axis=1, keepdims=True)
+    lim = float(np.percentile(np.abs(csd), 99.5)) or 1.0
+    depth = results.contact_depths_um
+    for ax, name, c in zip(axes.ravel(), names, csd):
+        ax.imshow(c.T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
+                  extent=[t[0], t[-1], depth[-1], depth[0]])
+        ax.set_title(name, fontsize=9)
+    for ax in axes.ravel()[len(names):]:
+        ax.axis("off")
+    fig.supxlabel(f"time from {results.paradigm.align_event} (ms)")
+    fig.supylabel("depth (um)")
+    fig.suptitle(f"trial-averaged CSD minus baseline [{results.units.get('CSD', '')}] "
+                 "(red: source, blue: sink)", fontsize=10)
+    return _png(fig)

@@ -24,10 +24,14 @@ class Metric:
     units: str
     fn: Callable = attrs.field(eq=False)
     summary: str = ""
+    traceable: bool = True        # pure JAX: usable inside jit/vmap/grad (tuning)
+    needs_context: bool = False   # fn(x, dt_ms, context) with the model's static context
 
     def __call__(self, signals, time_window_ms: Optional[tuple] = None, contacts: Optional[tuple] = None):
         x = signals[self.mode]
         x = slice_signal(x, signals.dt_ms, self.mode, time_window_ms, contacts)
+        if self.needs_context:
+            return self.fn(x, signals.dt_ms, signals.context)
         return self.fn(x, signals.dt_ms)
 
     def result_units(self, signals) -> str:
@@ -76,3 +80,21 @@ def mean(x, dt_ms):
 
 def abs_mean(x, dt_ms):
     return jnp.mean(jnp.abs(x), axis=(-2, -1))
+
+
+def band_power(band):
+    """Traceable metric function: mean over contacts (and leading axes) of the Hann-windowed
+    periodogram averaged over ``band`` Hz; (signal units)^2 / Hz."""
+    lo, hi = band
+
+    def fn(x, dt_ms):
+        n = x.shape[-2]
+        w = jnp.hanning(n).astype(x.dtype)
+        xc = (x - x.mean(axis=-2, keepdims=True)) * w[:, None]
+        spec = jnp.abs(jnp.fft.rfft(xc, axis=-2)) ** 2
+        fs = 1000.0 / dt_ms
+        psd = 2.0 * spec / (fs * jnp.sum(w ** 2))
+        f = jnp.fft.rfftfreq(n, 1.0 / fs)
+        sel = (f >= lo) & (f <= hi)
+        return jnp.mean(jnp.sum(psd * sel[:, None], axis=-2) / jnp.maximum(sel.sum(), 1), axis=-1)
+    return fn

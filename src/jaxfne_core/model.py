@@ -251,6 +251,20 @@ class Model:
             raise ConfigError([("$.task", "no task given and the configuration has no task section")])
         return simulate_trial(self, task, condition, trial, sim)
 
+    def trials_receipt(self, results, sim: Optional[Simulation] = None):
+        """A RunReceipt for a trial batch (its id covers the task section and its seed)."""
+        sim = sim if sim is not None else self.config.simulation
+        cfg_dict = config_to_dict(attrs.evolve(self.config, simulation=sim), self.registry)
+        if self.tuned:
+            cfg_dict = {**cfg_dict, "tuned_parameters": {k: float(v) for k, v in sorted(self.tuned.items())}}
+        signals = Signals(results.arrays, results.dt_ms, results.units)
+        diagnostics = {}
+        if self.pipeline.field is not None:
+            diagnostics = self.pipeline.field.diagnostics(results.arrays.get("LFP"), results.arrays.get("CSD"))
+        diagnostics["trial_failures"] = results.failures
+        return make_receipt(cfg_dict, attrs.evolve(sim, seed=results.seeds["seed"]),
+                            signals, claims_to_json(self.claims), self.truth, diagnostics)
+
     # ------------------------------------------------------------------ readouts / objectives
     def compute_readout(self, signals: Signals, specs):
         return compute_readout(signals, specs, self.registry)

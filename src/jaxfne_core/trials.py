@@ -34,6 +34,7 @@ class TrialResults:
     units: dict
     failures: list
     seeds: dict
+    contact_depths_um: np.ndarray = attrs.field(factory=lambda: np.zeros(0))
 
     @property
     def time_ms(self) -> np.ndarray:
@@ -111,7 +112,7 @@ def run_trials(model, task: TaskConfig, sim: Optional[Simulation] = None) -> Tri
                          "error": "V_m became non-finite"})
     seeds = {"seed": task.seed, "key": "fold_in(fold_in(key(seed), condition_index), trial)"}
     return TrialResults(paradigm, tuple(names), arrays, model.record_dt_ms(sim.dt_ms),
-                        paradigm.prestim_ms, model.units(), failures, seeds)
+                        paradigm.prestim_ms, model.units(), failures, seeds, model.contact_positions_um[:, 2])
 
 
 def simulate_trial(model, task: TaskConfig, condition: str, trial: int, sim: Optional[Simulation] = None) -> dict:

@@ -220,6 +220,10 @@ def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, 
             raise ConfigError([("options", "give options inside the OptimizerSpec or as options=, not both")])
         optimizer, options = optimizer.name, optimizer.options
     model.check_objective(objective)
+    untraceable = [t.name for t in objective.terms if not model.registry.get("objective", t.metric).value.traceable]
+    if untraceable:
+        raise ConfigError([("objective", f"terms {untraceable} use metrics computed outside JAX (NumPy "
+                            "analysis); they can be read out and evaluated but not tuned inside jit")])
     if not any(t.role != "gate" for t in objective.terms):
         raise ConfigError([("objective", "has no loss or regularizer to minimise")])
     names_ci = {n.lower(): n for n in model.registry.names("optimizer")}

@@ -2,7 +2,27 @@
 
 The ``*_mean``/``*_proxy_*`` names are the reference package's objective names, kept as aliases.
 """
-from jaxfne_core.metrics import Metric, abs_mean, count, mean, rate_hz
+import numpy as np
+
+from jaxfne_core.metrics import Metric, abs_mean, band_power, count, mean, rate_hz
+from jaxfne_core.spectral import ALPHA_BETA, GAMMA, flip, laminar_spectrum, relative_power
+
+
+def flip_crossover_depth_um(x, dt_ms, context):
+    """Depth (um) of the FLIP crossover of the LFP's relative power map (NaN if no motif)."""
+    f, p = laminar_spectrum(np.asarray(x), dt_ms)
+    z = context.model.contact_positions_um[:, 2]
+    spacing = float(np.mean(np.diff(z))) if z.size > 1 else 1.0
+    r = flip(relative_power(p), f, spacing)
+    return float(np.interp(r.crossover_channel, np.arange(z.size), z)) if r.found else float("nan")
+
+
+def flip_goodness(x, dt_ms, context):
+    """FLIP goodness G of the LFP's relative power map (0 if no motif)."""
+    f, p = laminar_spectrum(np.asarray(x), dt_ms)
+    z = context.model.contact_positions_um[:, 2]
+    r = flip(relative_power(p), f, float(np.mean(np.diff(z))) if z.size > 1 else 1.0)
+    return r.goodness if r.found else 0.0
 
 BUILTIN_METRICS = (
     Metric("spike_rate_hz", "spikes", "Hz", rate_hz, "mean firing rate over cells and window (Hz)"),
@@ -11,6 +31,12 @@ BUILTIN_METRICS = (
     Metric("source_abs_mean", "sources", "signal", abs_mean, "mean |transmembrane current|"),
     Metric("csd_abs_mean", "CSD", "signal", abs_mean, "mean |CSD| over contacts and window"),
     Metric("lfp_abs_mean", "LFP", "signal", abs_mean, "mean |LFP| over contacts and window"),
+    Metric("lfp_gamma_power", "LFP", "signal^2/Hz", band_power(GAMMA), "mean LFP PSD over 75-150 Hz"),
+    Metric("lfp_alpha_beta_power", "LFP", "signal^2/Hz", band_power(ALPHA_BETA), "mean LFP PSD over 10-19 Hz"),
+    Metric("flip_crossover_depth_um", "LFP", "um", flip_crossover_depth_um,
+           "FLIP crossover depth of the relative power map (NaN: no motif)", traceable=False, needs_context=True),
+    Metric("flip_goodness", "LFP", "1", flip_goodness, "FLIP goodness G (0: no motif)",
+           traceable=False, needs_context=True),
 )
 ALIASES = {"spike_rate_hz_mean": "spike_rate_hz", "spike_count_total": "spike_count",
            "source_proxy_abs_mean": "source_abs_mean", "csd_proxy_abs_mean": "csd_abs_mean",
