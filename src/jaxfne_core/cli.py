@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import attrs
 
-from .io import _umask
+from .io import staged_directory, to_json_text, write_npz_atomic
 from .errors import ConfigError, IncompatibleStagesError, JaxfneError, MissingExtraError, OutputExistsError
 
 
@@ -49,12 +46,9 @@ def cmd_plugins(args) -> int:
 
 def cmd_run(args) -> int:
     from .figures import run_figures
-    from .io import to_json_text, write_npz_atomic
     from .model import Model
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not args.overwrite:
-        print(f"{out} exists and is not empty; pass --overwrite to replace it", file=sys.stderr)
-        return 1
+    _refuse_existing(out, args.overwrite)
     try:
         cfg, pipe = _load(args.config)
         sim = cfg.simulation
@@ -72,9 +66,7 @@ def cmd_run(args) -> int:
     except JaxfneError as e:
         print(f"run failed: {e}", file=sys.stderr)
         return 2
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_directory(out, overwrite=args.overwrite) as staging:
         (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
         write_npz_atomic(staging / "signals.npz", {**signals.to_numpy(), "time_ms": signals.time_ms,
                                                    "contact_depth_um": model.contact_positions_um[:, 2],
@@ -94,13 +86,6 @@ def cmd_run(args) -> int:
                 print(f"figures skipped: {e}", file=sys.stderr)
         summary["files"] = written
         (staging / "summary.json").write_text(to_json_text(summary), encoding="utf-8")
-        os.chmod(staging, 0o777 & ~_umask())
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     rate = receipt.signals_summary["signals"].get("spikes", {}).get("mean_rate_hz")
     print(f"run {receipt.receipt_id}: {model.n_cells} cells, {sim.duration_ms} ms at dt {sim.dt_ms} ms"
           + (f", mean rate {rate:.2f} Hz" if rate is not None else ""))
@@ -117,13 +102,10 @@ def _option_value(text):
 
 
 def cmd_tune(args) -> int:
-    from .io import to_json_text, write_npz_atomic
     from .model import Model
     from .objective import Objective
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not args.overwrite:
-        print(f"{out} exists and is not empty; pass --overwrite to replace it", file=sys.stderr)
-        return 1
+    _refuse_existing(out, args.overwrite)
     options = {}
     for item in args.option or []:
         if "=" not in item:
@@ -156,9 +138,7 @@ def cmd_tune(args) -> int:
     except JaxfneError as e:
         print(f"tune failed: {e}", file=sys.stderr)
         return 2
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_directory(out, overwrite=args.overwrite) as staging:
         (staging / "tune_report.json").write_text(to_json_text(report.to_dict()), encoding="utf-8")
         (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
         write_npz_atomic(staging / "signals.npz", {**signals.to_numpy(), "time_ms": signals.time_ms})
@@ -169,13 +149,6 @@ def cmd_tune(args) -> int:
             written.append("history.png")
         except MissingExtraError as e:
             print(f"figure skipped: {e}", file=sys.stderr)
-        os.chmod(staging, 0o777 & ~_umask())
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     print(f"tuned with {report.optimizer}: loss {report.initial_loss:.6g} -> {report.best_loss:.6g} "
           f"in {report.n_evaluations} evaluations" + (" (stopped early: gates pass)" if report.stopped_early else ""))
     for name, value in report.best.items():
@@ -184,73 +157,18 @@ def cmd_tune(args) -> int:
     return 0
 
 
-def _publish(staging: Path, out: Path):
-    os.chmod(staging, 0o777 & ~_umask())
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(staging, out)
+def _refuse_existing(out: Path, overwrite: bool):
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise OutputExistsError(f"{out} exists and is not empty; pass --overwrite to replace it")
 
 
 def _run_task(args, cfg, model, sim, out) -> int:
     """Trials of the task section: per-condition outputs, spectra, FLIP, figures, receipt."""
-    import numpy as np
-
-    from .figures import condition_csd_png, relative_power_png
-    from .io import to_json_text, write_npz_atomic
-    from .signals import Signals
-    from .spectral import flip, laminar_spectrum, relative_power, vflip
+    from .task_outputs import write_task_run
     results = model.run_trials(cfg.task, sim)
     receipt = model.trials_receipt(results, sim)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        written = ["receipt.json", "summary.json"]
-        (staging / "conditions").mkdir()
-        names = model.circuit.population_names
-        for name in results.conditions:
-            arrays = results.condition(name)
-            extra = {}
-            if "spikes" in arrays:      # population rates (trials, samples, populations), Hz
-                sp = arrays.pop("spikes")
-                extra["population_rate_hz"] = np.stack(
-                    [sp[..., model.circuit.population == i].mean(axis=-1) * 1000.0 / results.dt_ms
-                     for i in range(len(names))], axis=-1)
-            write_npz_atomic(staging / "conditions" / f"{name}.npz",
-                             {**arrays, **extra, "time_from_alignment_ms": results.aligned_time_ms,
-                              "contact_depth_um": results.contact_depths_um})
-        written.append(f"conditions/ ({len(results.conditions)} .npz)")
-        spectral = {}
-        if "LFP" in results.arrays:
-            freqs, power = laminar_spectrum(results.arrays["LFP"], results.dt_ms)
-            rel = relative_power(power)
-            spacing = float(np.mean(np.diff(results.contact_depths_um))) if results.contact_depths_um.size > 1 else 1.0
-            fr, vf = flip(rel, freqs, spacing), vflip(rel, freqs, spacing)
-            spectral = {"frequencies_hz": freqs.tolist(), "relative_power": rel.tolist(),
-                        "contact_depth_um": results.contact_depths_um.tolist(),
-                        "lfp_units": results.units.get("LFP", ""), "flip": fr.to_dict(), "vflip": vf.to_dict()}
-            (staging / "spectral.json").write_text(to_json_text(spectral), encoding="utf-8")
-            written.append("spectral.json")
-        if not args.no_figures:
-            try:
-                if spectral:
-                    (staging / "relative_power.png").write_bytes(
-                        relative_power_png(freqs, rel, results.contact_depths_um, fr,
-                                           f"relative LFP power, {results.paradigm.name}"))
-                    written.append("relative_power.png")
-                if "CSD" in results.arrays:
-                    (staging / "csd_by_condition.png").write_bytes(condition_csd_png(results))
-                    written.append("csd_by_condition.png")
-            except MissingExtraError as e:
-                print(f"figures skipped: {e}", file=sys.stderr)
-        (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
-        summary = {"receipt_id": receipt.receipt_id, **results.summary(), "n_cells": model.n_cells,
-                   "populations": list(names), "truth": receipt.truth, "files": written,
-                   "flip": spectral.get("flip")}
-        (staging / "summary.json").write_text(to_json_text(summary), encoding="utf-8")
-        _publish(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with staged_directory(out, overwrite=args.overwrite) as staging:
+        written, spectral = write_task_run(staging, model, results, receipt, figures=not args.no_figures)
     n_trials = len(results.conditions) * cfg.task.trials_per_condition
     print(f"run {receipt.receipt_id}: {results.paradigm.name}, {len(results.conditions)} conditions x "
           f"{cfg.task.trials_per_condition} trials ({n_trials} in parallel chunks), {model.n_cells} cells")

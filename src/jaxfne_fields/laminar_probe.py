@@ -22,25 +22,31 @@ def _top(top_um, n, spacing, thickness, cos_tilt=1.0):
     return top_um if top_um is not None else 0.5 * (thickness - span)
 
 
-@attrs.frozen
-class LaminarProbeOptions:
-    """name: label. n_contacts, spacing_um: contact count and pitch along the shank. top_um:
-    depth of the first contact (default: the shank centred in the column). x_um, y_um: lateral
-    position of the first contact. tilt_deg: angle from the column axis toward +x. modes: what
-    to record; allowed spikes, V_m, LFP, CSD, sources (per-point transmembrane currents).
-    sample_interval_ms: record one sample per interval (a whole number of steps): the mean of
-    continuous signals and the spike count over it (default: every step)."""
+@attrs.frozen(kw_only=True)
+class ShankOptions:
+    """n_contacts, spacing_um: contacts per shank and their pitch. top_um: depth of the first
+    contact (default: the shank centred in the column). modes: what to record; allowed
+    spikes, V_m, LFP, CSD, sources (per-point transmembrane currents). sample_interval_ms:
+    record one sample per interval (a whole number of steps): the mean of continuous signals
+    and the spike count over it (default: every step)."""
 
-    name: str = "laminar_probe"
     n_contacts: int = attrs.field(default=16, validator=number(1, 4096))
     spacing_um: float = attrs.field(default=100.0, validator=number(0, lo_open=True))
     top_um: Optional[float] = attrs.field(default=None, validator=optional(number()))
-    x_um: float = attrs.field(default=0.0, validator=number())
-    y_um: float = attrs.field(default=0.0, validator=number())
-    tilt_deg: float = attrs.field(default=0.0, validator=number(-89.0, 89.0))
     sample_interval_ms: Optional[float] = attrs.field(default=None, validator=optional(number(0, lo_open=True)))
     modes: tuple[str, ...] = attrs.field(default=("spikes", "V_m", "LFP", "CSD"),
                                          converter=tuple, validator=subset_of(*MODES))
+
+
+@attrs.frozen(kw_only=True)
+class LaminarProbeOptions(ShankOptions):
+    """name: label. x_um, y_um: lateral position of the first contact. tilt_deg: angle from the
+    column axis toward +x. Plus the shank options."""
+
+    name: str = "laminar_probe"
+    x_um: float = attrs.field(default=0.0, validator=number())
+    y_um: float = attrs.field(default=0.0, validator=number())
+    tilt_deg: float = attrs.field(default=0.0, validator=number(-89.0, 89.0))
 
 
 class LaminarProbe(Probe):
@@ -64,21 +70,14 @@ def _check_shanks(inst, attr, value):
         raise FieldValueError(attr.name, f"'shanks' must be a non-empty list of [x_um, y_um] pairs, got {value!r}")
 
 
-@attrs.frozen
-class MultiShankOptions:
-    """shanks: lateral [x_um, y_um] of each vertical shank. n_contacts, spacing_um, top_um: per
-    shank, as for ``laminar``. modes: as for ``laminar``."""
+@attrs.frozen(kw_only=True)
+class MultiShankOptions(ShankOptions):
+    """shanks: lateral [x_um, y_um] of each vertical shank. Plus the shank options."""
 
     name: str = "multi_shank_probe"
     shanks: tuple[tuple[float, float], ...] = attrs.field(
         default=((-100.0, 0.0), (100.0, 0.0)), converter=lambda v: tuple(tuple(p) for p in v),
         validator=_check_shanks)
-    n_contacts: int = attrs.field(default=16, validator=number(1, 4096))
-    spacing_um: float = attrs.field(default=100.0, validator=number(0, lo_open=True))
-    top_um: Optional[float] = attrs.field(default=None, validator=optional(number()))
-    sample_interval_ms: Optional[float] = attrs.field(default=None, validator=optional(number(0, lo_open=True)))
-    modes: tuple[str, ...] = attrs.field(default=("spikes", "V_m", "LFP", "CSD"),
-                                         converter=tuple, validator=subset_of(*MODES))
 
 
 class MultiShankProbe(Probe):
