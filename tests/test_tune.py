@@ -61,3 +61,21 @@ def test_tune_refuses_bad_requests():
         model.tune(obj, steps=1, options={"popsize": 3})
     with pytest.raises(jtfne.ConfigError, match="nothing|no loss"):
         model.tune(jtfne.objective().gate("g", 1.0, "below", metric="spike_rate_hz"), steps=1)
+
+
+def test_unknown_tuned_values_are_refused():
+    from jaxfne_core.model import Model
+    model = model_with_drive(3.0)
+    with pytest.raises(jtfne.ConfigError, match="unknown tunable"):
+        Model(model.pipeline, model.circuit, {"emitter.drive.X": 1.0})
+
+
+def test_log_space_round_trip_and_wide_linear_bounds_stay_finite():
+    import jax
+    import jax.numpy as jnp
+    from jaxfne_core.tuning import select_tunables
+    space, x0 = select_tunables({"a": (5.0, 0.0, 500.0), "tau": (5.0, 1.0, 100.0, "log")}, None, None)
+    z = space.to_unit(x0)
+    np.testing.assert_allclose(np.asarray(space.from_unit(jnp.asarray(z))), x0, rtol=1e-5)
+    g = jax.grad(lambda z: jnp.sum(space.from_unit(z)))(jnp.asarray(z))
+    assert np.all(np.isfinite(np.asarray(g)))

@@ -60,6 +60,9 @@ class Model:
                                      self.circuit.positions_um, self._contacts, dict(pipeline.claims))
         self._params: dict = {}
         self._compiled: dict = {}
+        unknown = sorted(set(self.tuned) - set(self.tunables()))
+        if unknown:
+            raise ConfigError([("tuned", f"unknown tunable(s) {unknown}; allowed: {sorted(self.tunables())}")])
 
     # ------------------------------------------------------------------ properties
     @property

@@ -142,7 +142,7 @@ class Space:
     def from_unit(self, z, xp=jnp):
         lo, hi = self._lohi(xp)
         t = lo + z * (hi - lo)
-        return xp.where(self.log, xp.exp(t), t)
+        return xp.where(self.log, xp.exp(xp.where(self.log, t, 0.0)), t)   # no exp of linear values
 
 
 def select_tunables(available: dict, names: Optional[list], bounds: Optional[dict]):
