@@ -52,7 +52,7 @@ def _check_drive(inst, attr, value):
         return
     bad = [k for k in value if cell_type_of(k) not in CELL_TYPES]
     if bad:
-        raise FieldValueError(attr.name, f"unknown population(s) {bad!r} in 'drive'; allowed: cell types "
+        raise FieldValueError(attr.name, f"unknown population(s) {bad!r} in {attr.name!r}; allowed: cell types "
                               f"{sorted(CELL_TYPES)} or '<layer>_<type>'")
 
 
@@ -60,13 +60,15 @@ def _check_drive(inst, attr, value):
 class IzhikevichOptions:
     """preset: population mix (see presets.PRESETS). fractions: override the mix
     ({cell type: fraction}, summing to 1). drive: tonic native current per population,
-    overriding the cell type's default. noise_sigma: noise current SD at dt = 1 ms (native).
+    overriding the cell type's default. noise_sigma: noise current SD at dt = 1 ms (native);
+    noise_sigma_by_population overrides it per population (type or ``<layer>_<type>``).
     v_init_mV: initial v (u starts at b v). v_peak_mV: spike cut-off."""
 
     preset: str = attrs.field(default="cortical_eig", validator=one_of(*PRESETS))
     fractions: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_fractions)
     drive: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_drive)
     noise_sigma: float = attrs.field(default=2.0, validator=number(0))
+    noise_sigma_by_population: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_drive)
     v_init_mV: float = attrs.field(default=-65.0, validator=number(-120, 30))
     v_peak_mV: float = attrs.field(default=30.0, validator=number(0, 100))
     surrogate_slope: Optional[float] = attrs.field(default=None, validator=optional(number(0, lo_open=True)))
@@ -123,6 +125,13 @@ class IzhikevichEmitter(Emitter):
             return float(over[name])
         return float(over.get(cell_type_of(name), CELL_TYPES[cell_type_of(name)].drive))
 
+    def _noise_of(self, name):
+        over = self.options.noise_sigma_by_population or {}
+        for key in (name, cell_type_of(name)):
+            if key in over:
+                return float(over[key])
+        return self.options.noise_sigma
+
     def init_params(self, circuit: Circuit) -> dict:
         names, pop = circuit.population_names, circuit.population
         table = {k: np.array([getattr(CELL_TYPES[cell_type_of(n)], k) for n in names], np.float32)
@@ -131,7 +140,7 @@ class IzhikevichEmitter(Emitter):
         f32 = lambda x: jnp.asarray(x, jnp.float32)
         return {**{k: f32(v[pop]) for k, v in table.items()},
                 "drive": f32(drive[pop]),
-                "noise_sigma": f32(np.full(pop.shape, self.options.noise_sigma)),
+                "noise_sigma": f32(np.array([self._noise_of(n) for n in names], np.float32)[pop]),
                 "population": jnp.asarray(pop, jnp.int32)}
 
     def init_state(self, params):
@@ -165,7 +174,8 @@ class IzhikevichEmitter(Emitter):
 
     def tunables(self, circuit):
         out = {f"drive.{n}": (self._drive_of(n), -10.0, 30.0) for n in circuit.population_names}
-        out["noise_sigma"] = (self.options.noise_sigma, 0.0, 20.0)
+        if self.options.noise_sigma_by_population is None:
+            out["noise_sigma"] = (self.options.noise_sigma, 0.0, 20.0)
         return out
 
     def apply_tunables(self, params, values, circuit):
