@@ -21,6 +21,7 @@ ap.add_argument("--n", type=int, default=1000)
 ap.add_argument("--t-ms", type=float, default=1000.0)
 ap.add_argument("--field", default="none", choices=["none", "proxy", "volume"])
 ap.add_argument("--trials", type=int, default=1)
+ap.add_argument("--connectivity", default="event", choices=["event", "edge_list", "dense"])
 ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--bench-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "bench"))
 args = ap.parse_args()
@@ -33,14 +34,14 @@ from jaxfne_core.assemble import assemble  # noqa: E402
 from jaxfne_core.model import Model  # noqa: E402
 
 
-def canonical_model(n, field="none", seed=0):
+def canonical_model(n, field="none", seed=0, connectivity="event"):
     pre, post, w = W.edges(n, seed)
     n_exc = W.n_exc(n)
     population = np.r_[np.zeros(n_exc, np.int32), np.ones(n - n_exc, np.int32)]
     rng = np.random.default_rng(seed)
     positions = np.stack([rng.uniform(-100, 100, n), rng.uniform(-100, 100, n), rng.uniform(0, 1600, n)], 1)
     modes = ["spikes"] + (["LFP"] if field != "none" else [])
-    b = (jtfne.configuration().network(name="canonical", n=n, connectivity="edge_list", p_connect=0.0)
+    b = (jtfne.configuration().network(name="canonical", n=n, connectivity=connectivity, p_connect=0.0)
          .emitter(preset="RS_FS", noise_sigma_by_population={"RS": 5.0, "FS": 2.0})
          .source("exponential", tau_ms=W.TAU_SYN)
          .probe(n_contacts=32, spacing_um=50.0, modes=modes))
@@ -50,12 +51,12 @@ def canonical_model(n, field="none", seed=0):
         b = b.source("exponential", tau_ms=W.TAU_SYN, calibration_nA_per_native=0.1,
                      calibration_provenance="benchmark scale").field("point_source")
     circuit = jtfne.Circuit(("RS", "FS"), population, positions, population == 0, pre, post, w,
-                            "edge_list", 1600.0)
+                            connectivity, 1600.0)
     return Model(assemble(b.build()), circuit)
 
 
 if __name__ == "__main__":
-    model = canonical_model(args.n, args.field, args.seed)
+    model = canonical_model(args.n, args.field, args.seed, args.connectivity)
     sim = jtfne.simulation(args.t_ms, W.DT, args.seed)
     t0 = time.perf_counter()
     np.asarray(model.simulate(sim, progress=False)["spikes"])
@@ -64,7 +65,7 @@ if __name__ == "__main__":
     spikes = np.asarray(model.simulate(jtfne.simulation(args.t_ms, W.DT, args.seed + 1), progress=False)["spikes"])
     run_s = time.perf_counter() - t0
     total = int(spikes.sum())
-    out = {"tool": "jaxfne", "n": args.n, "t_ms": args.t_ms, "field": args.field,
+    out = {"tool": "jaxfne", "n": args.n, "t_ms": args.t_ms, "field": args.field, "connectivity": args.connectivity,
            "compile_s": round(first - run_s, 3), "run_s": round(run_s, 3),
            "rate_hz": round(total / args.n / (args.t_ms / 1000.0), 3),
            "syn_events_per_s": round(total * W.K / run_s),

@@ -128,12 +128,24 @@ def test_divergence_names_where_and_when(small_cfg):
     assert "t = 0.1 ms (step 0)" in msg and "population PV" in msg and "depth" in msg
 
 
-def test_dense_and_edge_list_simulations_agree(small_cfg):
+def test_dense_edge_list_and_event_simulations_agree(small_cfg):
     sim = jtfne.simulation(100.0, 0.1, 0)
     dense = jtfne.construct(small_cfg.network(connectivity="dense")).simulate(sim)
-    edges = jtfne.construct(small_cfg.network(connectivity="edge_list")).simulate(sim)
-    # same network, same noise: identical until float summation order matters, same rate after
-    early = slice(0, 100)
-    np.testing.assert_array_equal(np.asarray(dense["spikes"])[early], np.asarray(edges["spikes"])[early])
-    rd, re = (float(np.asarray(s["spikes"]).mean()) for s in (dense, edges))
-    assert re == pytest.approx(rd, rel=0.15)
+    for kind in ("edge_list", "event"):
+        other = jtfne.construct(small_cfg.network(connectivity=kind)).simulate(sim)
+        # same network, same noise: identical until float summation order matters, same rate after
+        early = slice(0, 100)
+        np.testing.assert_array_equal(np.asarray(dense["spikes"])[early], np.asarray(other["spikes"])[early])
+        rd, ro = (float(np.asarray(s["spikes"]).mean()) for s in (dense, other))
+        assert ro == pytest.approx(rd, rel=0.15)
+
+
+def test_a_run_that_would_not_fit_is_refused_before_allocation(small_cfg, monkeypatch):
+    from jaxfne_core import memory
+    model = jtfne.construct(small_cfg)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10 * 2**20)        # pretend 10 MiB
+    with pytest.raises(memory.InsufficientMemoryError, match=r"needs 0\.\d+ GiB, but 0\.01 GiB is available"):
+        model.simulate(jtfne.simulation(2000.0, 0.1, 0))
+    model.simulate(jtfne.simulation(5.0, 0.1, 0))                              # small runs still go
+    with pytest.raises(memory.InsufficientMemoryError, match="a batch of 64 runs"):
+        model.simulate_batch(jtfne.simulation(500.0, 0.1, 0), seeds=range(64))

@@ -54,23 +54,25 @@ def test_exponential_charge_is_w_tau_for_small_dt():
 
 
 @pytest.mark.parametrize("source", [ExponentialSource(), ReceptorExponentialSource()])
-def test_dense_and_edge_list_deliver_the_same_charge(source):
+def test_dense_edge_list_and_event_deliver_the_same_charge(source):
     base = synthetic_circuit(n=30)
     # duplicate edges must accumulate identically in both backends
     pre = np.concatenate([base.pre, base.pre[:5]])
     post = np.concatenate([base.post, base.post[:5]])
     w = np.concatenate([base.weight, base.weight[:5]])
     dense = attrs.evolve(base, pre=pre, post=post, weight=w, connectivity="dense")
-    edges = attrs.evolve(dense, connectivity="edge_list")
-    pd, pe = source.init_params(dense, 0.1), source.init_params(edges, 0.1)
+    others = [attrs.evolve(dense, connectivity=k) for k in ("edge_list", "event")]
+    pd = source.init_params(dense, 0.1)
+    po = [source.init_params(o, 0.1) for o in others]
     rng = np.random.default_rng(0)
-    sd, se = source.init_state(pd), source.init_state(pe)
-    for _ in range(20):
-        spikes = jnp.asarray(rng.random(30) < 0.3)
+    sd, so = source.init_state(pd), [source.init_state(p) for p in po]
+    for step in range(20):
+        spikes = jnp.asarray(rng.random(30) < (0.3 if step % 5 else 0.0))   # some steps without spikes
         sd, isd, tmd = source.step(pd, sd, spikes)
-        se, ise, tme = source.step(pe, se, spikes)
-        np.testing.assert_allclose(isd, ise, rtol=1e-5, atol=1e-5)
-        np.testing.assert_allclose(tmd, tme, rtol=1e-5, atol=1e-5)
+        for k, p in enumerate(po):
+            so[k], ise, tme = source.step(p, so[k], spikes)
+            np.testing.assert_allclose(isd, ise, rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(tmd, tme, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("kind", ["exponential", "receptor_exponential"])

@@ -9,6 +9,7 @@ from .config import (Configuration, NetworkConfig, ObjectiveConfig, Simulation, 
 from .errors import (ConfigError, DuplicateStageError, IncompatibleStagesError, JaxfneError,
                      MissingExtraError, MissingSignalError, NotYetAvailableError, OutputExistsError,
                      SimulationDivergedError, UnknownStageError)
+from .memory import InsufficientMemoryError
 from .metrics import Metric
 from .model import Model, construct, simulation
 from .objective import Objective, ObjectiveReport, objective
@@ -30,7 +31,7 @@ __all__ = [
     "config_from_dict", "config_to_dict", "load_config", "save_config", "ConfigError",
     "DuplicateStageError", "IncompatibleStagesError", "JaxfneError", "MissingExtraError",
     "MissingSignalError", "NotYetAvailableError", "OutputExistsError", "SimulationDivergedError",
-    "UnknownStageError", "Metric", "Model", "construct", "simulation", "Objective",
+    "UnknownStageError", "InsufficientMemoryError", "Metric", "Model", "construct", "simulation", "Objective",
     "ObjectiveReport", "objective", "default_registry", "load_registry", "make_plugin_manager",
     "Port", "ReadoutResult", "ReadoutSpec", "compute_readout", "readout_spec", "RunReceipt",
     "save_receipt", "Registry", "Signals", "Circuit", "Emitter", "Field", "Optimizer", "Probe",

@@ -49,9 +49,11 @@ class NetworkConfig:
     """The circuit's geometry and connectivity.
 
     n: number of cells. thickness_um: cortical depth of the column (0 = pia, depth grows
-    downward). radius_um: lateral radius in which somata are scattered. connectivity:
-    ``dense`` (N x N matrices) or ``edge_list`` (``jax.ops.segment_sum``); both deliver the same
-    charge for the same weights. p_connect: connection probability for each ordered pair.
+    downward). radius_um: lateral radius in which somata are scattered. connectivity: how
+    spikes reach their targets, all delivering the same charge for the same weights: ``dense``
+    (N x N matrices), ``edge_list`` (``jax.ops.segment_sum`` over every edge each step),
+    ``event`` (only the spiking cells' outgoing edges: work ~ spikes x fan-out), or ``auto``
+    (dense up to 1000 cells, event above). p_connect: connection probability for each ordered pair.
     weight_exc / weight_inh: magnitude of the synaptic-current jump (native units) one
     presynaptic spike causes; drawn uniformly in [0, weight]. seed: placement/connectivity seed.
     """
@@ -61,7 +63,7 @@ class NetworkConfig:
     n: int = attrs.field(default=64, validator=number(1, 2_000_000))
     thickness_um: float = attrs.field(default=1600.0, validator=number(0, lo_open=True))
     radius_um: float = attrs.field(default=100.0, validator=number(0))
-    connectivity: str = attrs.field(default="dense", validator=one_of("dense", "edge_list"))
+    connectivity: str = attrs.field(default="auto", validator=one_of("auto", "dense", "edge_list", "event"))
     p_connect: float = attrs.field(default=0.1, validator=number(0, 1))
     weight_exc: float = attrs.field(default=1.0, validator=number(0))
     weight_inh: float = attrs.field(default=2.0, validator=number(0))

@@ -21,6 +21,7 @@ from .engine import initial_carry, make_runner
 from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedError
 from .objective import Objective, evaluate
 from .readouts import compute_readout
+from .memory import check_fits, run_bytes
 from .receipts import make_receipt
 from .signals import Signals
 
@@ -182,6 +183,7 @@ class Model:
             raise TypeError(f"simulate() needs a Simulation (jaxfne.simulation(...)), got {sim!r}")
         n, dt = sim.n_steps, sim.dt_ms
         params = self.params(dt)
+        check_fits(run_bytes(self, n // self.pipeline.probe.samples_per_record(dt)), "this simulation")
         key = jax.random.key(sim.seed)
         carry = initial_carry(self.pipeline.stages, params, self.n_cells)
         if progress is None:
@@ -219,7 +221,10 @@ class Model:
         if key not in self._compiled:
             self._compiled[key] = jax.jit(jax.vmap(self._full_run(sim), in_axes=(None, 0)))
         keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
-        carry, arrays = self._compiled[key](self.params(sim.dt_ms), keys)
+        params = self.params(sim.dt_ms)
+        check_fits(run_bytes(self, sim.n_steps // self.pipeline.probe.samples_per_record(sim.dt_ms), len(seeds)),
+                   f"a batch of {len(seeds)} runs")
+        carry, arrays = self._compiled[key](params, keys)
         bad = np.asarray(carry["bad_step"])
         for i in np.nonzero(bad >= 0)[0]:
             self._check_finite(int(bad[i]), int(np.asarray(carry["bad_cell"])[i]),

@@ -106,7 +106,7 @@ def check_emitter(stage):
 
 
 def check_source(stage):
-    for connectivity in ("dense", "edge_list"):
+    for connectivity in ("dense", "edge_list", "event"):
         circuit = synthetic_circuit(connectivity=connectivity)
         n = circuit.n_cells
         pos = stage.positions_um(circuit)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .config import Simulation, TaskConfig
 from .errors import ConfigError
+from .memory import check_fits, run_bytes
 from .paradigm import PARADIGMS
 from .stimulus import drive_inputs, drive_matrix
 
@@ -89,6 +90,9 @@ def run_trials(model, task: TaskConfig, sim: Optional[Simulation] = None) -> Tri
     batched = model._compiled.setdefault(("trials", n_steps, sim.dt_ms),
                                          jax.jit(jax.vmap(full, in_axes=(None, 0, 0))))
     chunk = task.chunk_size or len(jobs)
+    samples = n_steps // model.pipeline.probe.samples_per_record(sim.dt_ms)
+    check_fits(run_bytes(model, samples, chunk) + run_bytes(model, samples, len(jobs)),
+               f"{len(jobs)} trials in chunks of {chunk}")
     outs, bad_steps, bad_cells = [], [], []
     for start in range(0, len(jobs), chunk):
         part = jobs[start:start + chunk]

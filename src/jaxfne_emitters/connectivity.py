@@ -4,6 +4,35 @@ from __future__ import annotations
 import numpy as np
 
 DENSE_DRAW_MAX_N = 4096
+AUTO_DENSE_MAX_N = 1000
+
+
+def resolve_connectivity(choice: str, n: int) -> str:
+    """``auto`` -> ``dense`` for small networks (a matrix-vector product wins), else ``event``."""
+    if choice != "auto":
+        return choice
+    return "dense" if n <= AUTO_DENSE_MAX_N else "event"
+
+
+def event_chunk(n: int) -> int:
+    """Spikes handled per chunk of event-driven delivery (a power of two, 16..1024)."""
+    return int(max(16, min(1024, 2 ** int(np.ceil(np.log2(max(1.0, n * 2e-3)))))))
+
+
+def outgoing_table(pre, target, weight, n: int, dummy: int):
+    """ELL by presynaptic cell: (n + 1, kmax) targets and weights; row n and padding point at
+    ``dummy`` with weight 0."""
+    order = np.argsort(pre, kind="stable")
+    p, t, w = pre[order], target[order], weight[order]
+    counts = np.bincount(p, minlength=n)
+    kmax = max(int(counts.max()) if counts.size else 0, 1)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    slot = np.arange(p.size) - starts[p]
+    tgt = np.full((n + 1, kmax), dummy, np.int32)
+    wt = np.zeros((n + 1, kmax), np.float32)
+    tgt[p, slot] = t
+    wt[p, slot] = w
+    return tgt, wt
 
 
 def random_edges(excitatory: np.ndarray, p: float, w_exc: float, w_inh: float,

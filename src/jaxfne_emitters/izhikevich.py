@@ -25,7 +25,7 @@ from jaxfne_core.errors import ConfigError
 from jaxfne_core.stages import Circuit, Emitter
 from jaxfne_core.validators import FieldValueError, number, one_of, optional
 
-from .connectivity import random_edges
+from .connectivity import random_edges, resolve_connectivity
 from .layout import interleaved_cells, layered_cells, population_counts
 from .presets import CELL_TYPES, PRESETS
 
@@ -117,7 +117,8 @@ class IzhikevichEmitter(Emitter):
         exc = np.array([CELL_TYPES[cell_type_of(names[i])].excitatory for i in pop], bool)
         pre, post, w = random_edges(exc, network.p_connect, network.weight_exc, network.weight_inh, rng,
                                     group, network.p_between_layers)
-        return Circuit(names, pop, pos, exc, pre, post, w, network.connectivity, network.thickness_um)
+        return Circuit(names, pop, pos, exc, pre, post, w, resolve_connectivity(network.connectivity, network.n),
+                       network.thickness_um)
 
     def _drive_of(self, name):
         over = self.options.drive or {}

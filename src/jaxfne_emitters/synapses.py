@@ -26,6 +26,7 @@ from jaxfne_core.claims import ChargeConservation, SourceCalibration
 from jaxfne_core.stages import Circuit, Source
 from jaxfne_core.validators import FieldValueError, number
 
+from .connectivity import event_chunk, outgoing_table
 from .izhikevich import cell_type_of
 from .presets import CELL_TYPES
 
@@ -107,10 +108,13 @@ class _ChannelSource(Source):
             w = np.zeros((c, n, n), np.float32)
             np.add.at(w, (ch, circuit.pre, circuit.post), circuit.weight)
             params["W"] = jnp.asarray(w)
-        else:
+        else:   # edge_list; event keeps these for float (surrogate-gradient) spikes
             params["pre"] = jnp.asarray(circuit.pre, jnp.int32)
             params["segment"] = jnp.asarray(ch * n + circuit.post, jnp.int32)
             params["w"] = jnp.asarray(circuit.weight, jnp.float32)
+        if circuit.connectivity == "event":
+            tgt, wt = outgoing_table(circuit.pre, ch * n + circuit.post, circuit.weight, n, c * n)
+            params["tgt"], params["wt"] = jnp.asarray(tgt), jnp.asarray(wt)
         return params
 
     def init_state(self, params):
@@ -118,6 +122,8 @@ class _ChannelSource(Source):
 
     def delivered(self, params, spikes):
         """(C, N) synaptic-current increments from the previous step's spikes."""
+        if "tgt" in params and spikes.dtype == jnp.bool_:
+            return self._event_delivered(params, spikes)
         s = spikes.astype(jnp.float32) * params["pre_gain"]
         if "W" in params:
             return jnp.einsum("cij,i->cj", params["W"], s)
@@ -126,6 +132,22 @@ class _ChannelSource(Source):
         inc = jax.ops.segment_sum(params["w"] * s[params["pre"]], params["segment"],
                                   num_segments=c * n)
         return inc.reshape(c, n)
+
+    @staticmethod
+    def _event_delivered(params, spikes):
+        """Only the spiking cells' outgoing rows, in chunks of S spikes: O(N + spikes x fan-out)."""
+        n = spikes.shape[0]
+        c = params["decay"].shape[0]
+        size = event_chunk(n)
+        idx = jnp.nonzero(spikes, size=n + size, fill_value=n)[0]
+        n_chunks = (jnp.sum(spikes, dtype=jnp.int32) + size - 1) // size
+        row_gain = jnp.concatenate([params["pre_gain"], jnp.zeros((1,), jnp.float32)])
+
+        def body(i, acc):
+            rows = jax.lax.dynamic_slice(idx, (i * size,), (size,))
+            return acc.at[params["tgt"][rows].ravel()].add((params["wt"][rows] * row_gain[rows][:, None]).ravel())
+        acc = jax.lax.fori_loop(0, n_chunks, body, jnp.zeros((c * n + 1,), jnp.float32))
+        return acc[:c * n].reshape(c, n)
 
     def step(self, params, state, spikes):
         gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])

@@ -1,0 +1,45 @@
+"""Memory estimate before allocation: refuse a run whose recorded signals would not fit."""
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+
+from .errors import JaxfneError
+
+
+class InsufficientMemoryError(JaxfneError, MemoryError):
+    """A run would need more memory than is available; the message says how much."""
+
+
+FRACTION = 0.8   # of the available memory a run may take
+
+
+def available_bytes():
+    """Physical memory available now (Linux), or None where it cannot be read."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def run_bytes(model, n_samples: int, batch: int = 1) -> int:
+    """Bytes of the recorded signals of ``batch`` runs of ``n_samples`` samples, plus the
+    parameters (connectivity, field operator) once."""
+    n, c = model.n_cells, model.contact_positions_um.shape[0]
+    s = model.source_positions_um.shape[0]
+    per_sample = {"spikes": n * 4, "V_m": n * 4, "sources": s * 4, "LFP": c * 4, "CSD": c * 4}
+    recorded = sum(per_sample[m] for m in model.pipeline.probe.modes) * n_samples * batch
+    dt = next(iter(model._params), None)
+    params = sum(int(np.prod(x.shape)) * x.dtype.itemsize for x in jax.tree.leaves(model._params[dt])) if dt else 0
+    return int(recorded + params)
+
+
+def check_fits(needed: int, what: str) -> None:
+    avail = available_bytes()
+    if avail is not None and needed > FRACTION * avail:
+        raise InsufficientMemoryError(
+            f"{what} needs {needed / 2**30:.2f} GiB, but {avail / 2**30:.2f} GiB is available "
+            f"(a run may take {FRACTION:.0%}); record fewer modes, set probe.sample_interval_ms, "
+            f"shorten the run, or run trials in smaller chunks (task.chunk_size)")
