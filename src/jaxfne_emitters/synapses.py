@@ -15,6 +15,7 @@ inward, depolarizing current is a sink), and leaves through the soma as the retu
 """
 from __future__ import annotations
 
+import abc
 from typing import Optional
 
 import attrs
@@ -23,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.claims import ChargeConservation, SourceCalibration
+from jaxfne_core.memory import InsufficientMemoryError
 from jaxfne_core.stages import Circuit, Source
 from jaxfne_core.validators import FieldValueError, number
 
@@ -69,9 +71,9 @@ class _ChannelSource(Source):
             out["source_calibration"] = SourceCalibration.NANOAMPERE
         return out
 
+    @abc.abstractmethod
     def channels(self, circuit: Circuit):
         """-> (names, tau_ms (C,), excitatory (C,), offset_um (C,), edge_channel (E,))."""
-        raise NotImplementedError  # pragma: no cover - abstract in subclasses
 
     def positions_um(self, circuit):
         names, _, _, offsets, _ = self.channels(circuit)
@@ -102,9 +104,9 @@ class _ChannelSource(Source):
         if circuit.connectivity == "dense":
             need = 4 * c * n * n
             if need > DENSE_MAX_BYTES:
-                raise MemoryError(f"dense connectivity for n = {n} with {c} channels needs "
-                                  f"{need / 2**30:.1f} GiB; allowed up to {DENSE_MAX_BYTES / 2**30:.0f} GiB: "
-                                  f"use network.connectivity = 'edge_list'")
+                raise InsufficientMemoryError(
+                    f"dense connectivity for n = {n} with {c} channels needs {need / 2**30:.1f} GiB; "
+                    f"allowed up to {DENSE_MAX_BYTES / 2**30:.0f} GiB: use network.connectivity = 'event'")
             w = np.zeros((c, n, n), np.float32)
             np.add.at(w, (ch, circuit.pre, circuit.post), circuit.weight)
             params["W"] = jnp.asarray(w)

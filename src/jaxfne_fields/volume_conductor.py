@@ -13,6 +13,7 @@ labelled relative ("uV per nA applied to native units").
 """
 from __future__ import annotations
 
+import abc
 from typing import Optional
 
 import attrs
@@ -67,9 +68,9 @@ class VolumeConductorField(StackedOperatorField):
         return {"LFP": "relative (uV per nA, applied to native currents)",
                 "CSD": "relative (uA/mm^3 per nA, applied to native currents)"}
 
+    @abc.abstractmethod
     def potential_matrix(self, source_positions_um, probe, circuit) -> np.ndarray:
         """(C, S) uV per nA."""
-        raise NotImplementedError  # pragma: no cover - every registered field overrides it
 
     def csd_conductivity(self, probe, idx):
         """Conductivity used by the standard CSD between consecutive contacts of a shank."""
