@@ -49,23 +49,16 @@ def cmd_run(args) -> int:
     from .model import Model
     out = Path(args.out)
     _refuse_existing(out, args.overwrite)
-    try:
-        cfg, pipe = _load(args.config)
-        sim = cfg.simulation
-        if args.seed is not None or args.duration_ms is not None:
-            sim = attrs.evolve(sim, **{k: v for k, v in (("seed", args.seed), ("duration_ms", args.duration_ms))
-                                       if v is not None})
-        model = Model(pipe)
-        if cfg.task is not None:
-            return _run_task(args, cfg, model, sim, out)
-        signals = model.simulate(sim, progress=None if args.progress is None else args.progress)
-        receipt = model.run_receipt(signals)
-    except (ConfigError, IncompatibleStagesError) as e:
-        print(f"{args.config}: invalid\n{e}", file=sys.stderr)
-        return 1
-    except JaxfneError as e:
-        print(f"run failed: {e}", file=sys.stderr)
-        return 2
+    cfg, pipe = _load(args.config)
+    sim = cfg.simulation
+    if args.seed is not None or args.duration_ms is not None:
+        sim = attrs.evolve(sim, **{k: v for k, v in (("seed", args.seed), ("duration_ms", args.duration_ms))
+                                   if v is not None})
+    model = Model(pipe)
+    if cfg.task is not None:
+        return _run_task(args, cfg, model, sim, out)
+    signals = model.simulate(sim, progress=None if args.progress is None else args.progress)
+    receipt = model.run_receipt(signals)
     with staged_directory(out, overwrite=args.overwrite) as staging:
         (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
         write_npz_atomic(staging / "signals.npz", {**signals.to_numpy(), "time_ms": signals.time_ms,
@@ -121,23 +114,16 @@ def cmd_tune(args) -> int:
         except ValueError:
             print(f"--bounds {item!r}: expected NAME:LOWER:UPPER", file=sys.stderr)
             return 1
-    try:
-        cfg, pipe = _load(args.config)
-        if cfg.objective is None:
-            raise ConfigError([("$.objective", "tuning needs an objective section in the config")])
-        model = Model(pipe)
-        tuned, report = model.tune(Objective.from_config(cfg.objective), args.optimizer, args.steps,
-                                   tunables=args.tunables, bounds=bounds or None, options=options,
-                                   seed=args.seed, chunk_size=args.chunk_size, progress=not args.no_progress,
-                                   stop_on_gates=args.stop_on_gates)
-        signals = tuned.simulate(cfg.simulation, progress=False)
-        receipt = tuned.run_receipt(signals)
-    except (ConfigError, IncompatibleStagesError) as e:
-        print(f"{args.config}: invalid\n{e}", file=sys.stderr)
-        return 1
-    except JaxfneError as e:
-        print(f"tune failed: {e}", file=sys.stderr)
-        return 2
+    cfg, pipe = _load(args.config)
+    if cfg.objective is None:
+        raise ConfigError([("$.objective", "tuning needs an objective section in the config")])
+    model = Model(pipe)
+    tuned, report = model.tune(Objective.from_config(cfg.objective), args.optimizer, args.steps,
+                               tunables=args.tunables, bounds=bounds or None, options=options,
+                               seed=args.seed, chunk_size=args.chunk_size, progress=not args.no_progress,
+                               stop_on_gates=args.stop_on_gates)
+    signals = tuned.simulate(cfg.simulation, progress=False)
+    receipt = tuned.run_receipt(signals)
     with staged_directory(out, overwrite=args.overwrite) as staging:
         (staging / "tune_report.json").write_text(to_json_text(report.to_dict()), encoding="utf-8")
         (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
@@ -219,12 +205,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Exit codes: 0 done; 1 invalid input (config, claims, existing output); 2 the run failed."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except OutputExistsError as e:
         print(str(e), file=sys.stderr)
         return 1
+    except (ConfigError, IncompatibleStagesError) as e:
+        print(f"{getattr(args, 'config', '')}: invalid\n{e}", file=sys.stderr)
+        return 1
+    except JaxfneError as e:
+        print(f"{args.command} failed: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
