@@ -111,6 +111,12 @@ def test_cli_validate(tmp_path, capsys):
     assert "$.emitter.preset: 'cortical' is not allowed" in err and "$.probe.spacing: unknown key" in err
 
 
+def test_missing_config_file_is_a_clear_error(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nope.jcfg.json"), "--out", str(tmp_path / "o")]) == 1
+    assert main(["validate", str(tmp_path / "nope.jcfg.json")]) == 1
+    assert "nope.jcfg.json: no such file" in capsys.readouterr().err
+
+
 def test_console_script_entry_point():
     out = subprocess.run([sys.executable, "-m", "jaxfne_core", "validate", EXAMPLE],
                          capture_output=True, text=True)

@@ -65,6 +65,14 @@ def test_layers_place_cells_and_name_populations():
         jtfne.construct(layered(drives=[{**FF, "targets": ["L1"]}])).run_trials()
 
 
+def test_validate_checks_the_task(tmp_path, capsys):
+    bad = jtfne.config_to_dict(layered(drives=[{**FF, "events": ["p9"]}]).build())
+    path = tmp_path / "bad.jcfg.json"
+    path.write_text(json.dumps(bad))
+    assert main(["validate", str(path)]) == 1
+    assert "$.task.drives[0].events: ['p9'] are not events" in capsys.readouterr().err
+
+
 def test_trial_batch_shapes_drive_and_omission():
     model = jtfne.construct(layered(conditions=["AAAB", "AXAB"], trials_per_condition=2))
     r = model.run_trials()

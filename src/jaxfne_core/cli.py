@@ -20,14 +20,11 @@ def _load(path):
 
 
 def cmd_validate(args) -> int:
-    try:
-        cfg, pipe = _load(args.config)
-    except FileNotFoundError:
-        print(f"{args.config}: no such file", file=sys.stderr)
-        return 1
-    except (ConfigError, IncompatibleStagesError) as e:
-        print(f"{args.config}: invalid\n{e}", file=sys.stderr)
-        return 1
+    cfg, pipe = _load(args.config)
+    if cfg.task is not None:            # drives, conditions and trial length need the built circuit
+        from .model import Model
+        from .trials import prepare_task
+        prepare_task(Model(pipe), cfg.task, cfg.simulation)
     names = " -> ".join(s.label for s in (pipe.emitter, pipe.source, pipe.field, pipe.probe) if s is not None)
     print(f"{args.config}: valid ({names})")
     return 0
@@ -211,6 +208,9 @@ def main(argv=None) -> int:
         return args.func(args)
     except OutputExistsError as e:
         print(str(e), file=sys.stderr)
+        return 1
+    except FileNotFoundError as e:
+        print(f"{e.filename}: no such file", file=sys.stderr)
         return 1
     except (ConfigError, IncompatibleStagesError) as e:
         print(f"{getattr(args, 'config', '')}: invalid\n{e}", file=sys.stderr)

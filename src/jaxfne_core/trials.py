@@ -57,7 +57,9 @@ class TrialResults:
                 "units": self.units, "seeds": self.seeds}
 
 
-def _setup(model, task: TaskConfig, sim: Simulation):
+def prepare_task(model, task: TaskConfig, sim: Simulation):
+    """Check a task against a model and build what its trials need: (paradigm, condition
+    names, steps per trial, params with the drive matrix, {condition: (steps, K) inputs})."""
     paradigm = PARADIGMS[task.paradigm]()
     names = list(task.conditions) if task.conditions is not None else paradigm.condition_names()
     unknown = [c for c in names if c not in paradigm.condition_names()]
@@ -82,7 +84,7 @@ def trial_key(seed: int, condition_index: int, trial: int):
 
 def run_trials(model, task: TaskConfig, sim: Optional[Simulation] = None) -> TrialResults:
     sim = sim if sim is not None else model.config.simulation
-    paradigm, names, n_steps, params, inputs = _setup(model, task, sim)
+    paradigm, names, n_steps, params, inputs = prepare_task(model, task, sim)
     trials = task.trials_per_condition
     cond_index = [paradigm.condition_names().index(c) for c in names]
     jobs = [(ci, c, k) for ci, c in zip(cond_index, names) for k in range(trials)]
@@ -122,7 +124,7 @@ def run_trials(model, task: TaskConfig, sim: Optional[Simulation] = None) -> Tri
 def simulate_trial(model, task: TaskConfig, condition: str, trial: int, sim: Optional[Simulation] = None) -> dict:
     """One trial on its own (same key and inputs as in :func:`run_trials`): mode -> array."""
     sim = sim if sim is not None else model.config.simulation
-    paradigm, names, n_steps, params, inputs = _setup(model, attrs.evolve(task, conditions=(condition,)), sim)
+    paradigm, names, n_steps, params, inputs = prepare_task(model, attrs.evolve(task, conditions=(condition,)), sim)
     batched = model._compiled.setdefault(("trials", n_steps, sim.dt_ms),
                                          jax.jit(jax.vmap(model._full_run(sim, n_steps), in_axes=(None, 0, 0))))
     key = trial_key(task.seed, paradigm.condition_names().index(condition), trial)
