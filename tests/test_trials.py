@@ -122,5 +122,6 @@ def test_task_run_writes_conditions_spectra_flip_and_figures(tmp_path):
     assert data["LFP"].shape == (2, 2000, 16) and data["population_rate_hz"].shape == (2, 2000, 6)
     spectral = json.loads((out / "spectral.json").read_text())
     assert "found" in spectral["flip"] and len(spectral["relative_power"]) == 16
+    assert main(["run", str(path), "--out", str(tmp_path / "x"), "--duration-ms", "50"]) == 1   # not silently ignored
     pytest.importorskip("matplotlib")
     assert {"relative_power.png", "csd_by_condition.png"} <= files

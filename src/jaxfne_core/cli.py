@@ -53,6 +53,9 @@ def cmd_run(args) -> int:
                                    if v is not None})
     model = Model(pipe)
     if cfg.task is not None:
+        if args.duration_ms is not None:
+            raise ConfigError([("--duration-ms", "a task run's trial length is task.trial_ms "
+                                "(default: the paradigm's); --duration-ms applies to plain runs")])
         return _run_task(args, cfg, model, sim, out)
     signals = model.simulate(sim, progress=None if args.progress is None else args.progress)
     receipt = model.run_receipt(signals)
