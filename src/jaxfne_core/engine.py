@@ -41,10 +41,17 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
         raise ValueError(f"{n_steps} steps do not split into records of {k} steps")
 
     def step(params, key, carry, t, drive_t):
-        src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"])
-        current = i_syn + drive_t @ params["drive"]["W"]
-        em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], current,
-                                           jax.random.fold_in(key, t), dt)
+        drive = drive_t @ params["drive"]["W"]
+        step_key = jax.random.fold_in(key, t)
+        if source.reads_membrane:
+            # detailed cells: the emitter steps first; its compartments' currents are the sources
+            em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], drive, step_key, dt)
+            membrane = emitter.membrane_currents(params["emitter"], em_state)
+            src_state, _, i_tm = source.step(params["source"], carry["source"], spikes, membrane)
+        else:
+            src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"])
+            em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
+                                               step_key, dt)
         finite = jnp.isfinite(v)
         newly_bad = (carry["bad_step"] < 0) & ~jnp.all(finite)
         bad_step = jnp.where(newly_bad, t, carry["bad_step"]).astype(jnp.int32)

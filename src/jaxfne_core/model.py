@@ -55,6 +55,7 @@ class Model:
         self.tuned = dict(tuned or {})
         st = pipeline
         self._source_positions = st.source.positions_um(self.circuit)
+        self._source_segments = st.source.segments_um(self.circuit)
         self._probe_geometry = st.probe.geometry(self.circuit)
         self._contacts = self._probe_geometry.positions_um
         self._context = ModelContext(self.circuit.population_names, self.circuit.population,
@@ -133,7 +134,9 @@ class Model:
             params = {"emitter": p.emitter.init_params(self.circuit),
                       "source": p.source.init_params(self.circuit, dt_ms)}
             if p.field is not None:
-                params["field"] = p.field.operator(self._source_positions, self._probe_geometry, self.circuit)
+                extent = {} if self._source_segments is None else {"segments_um": self._source_segments}
+                params["field"] = p.field.operator(self._source_positions, self._probe_geometry,
+                                                   self.circuit, **extent)
             params["drive"] = {"W": jnp.zeros((0, self.n_cells), jnp.float32)}
             if self.tuned:
                 params = self.apply_tunables(params, {k: jnp.float32(v) for k, v in self.tuned.items()})

@@ -18,6 +18,26 @@ from .ports import Port
 
 
 @attrs.frozen(eq=False)
+class Compartments:
+    """Multi-compartment geometry of a circuit (emitters with detailed cells).
+
+    segments_um: (S, 2, 3) start and end (x, y, depth) of every compartment's cylinder axis.
+    cell: (S,) index of the cell each compartment belongs to.
+    """
+
+    segments_um: np.ndarray
+    cell: np.ndarray
+
+    @property
+    def n_compartments(self) -> int:
+        return int(self.cell.shape[0])
+
+    @property
+    def centres_um(self) -> np.ndarray:
+        return 0.5 * (self.segments_um[:, 0] + self.segments_um[:, 1])
+
+
+@attrs.frozen(eq=False)
 class Circuit:
     """Cells and connectivity built by an emitter (NumPy arrays; static per model).
 
@@ -25,7 +45,8 @@ class Circuit:
     positions_um: (N, 3) soma x, y, depth. excitatory: (N,) bool, sign of outgoing weights.
     pre, post: (E,) int32 edge endpoints; weight: (E,) float32 signed native current jump.
     connectivity: ``dense`` or ``edge_list`` (how sources deliver the edges).
-    thickness_um: column depth.
+    thickness_um: column depth. compartments: the cells' compartment geometry, for emitters
+    of detailed cells (None for point neurons).
     """
 
     population_names: tuple
@@ -37,6 +58,7 @@ class Circuit:
     weight: np.ndarray
     connectivity: str
     thickness_um: float
+    compartments: "Compartments | None" = None
 
     @property
     def n_cells(self) -> int:
@@ -123,6 +145,14 @@ class Emitter(Stage):
         Returns ``(state, spikes (N,) bool, v (N,) mV)``. Pure.
         """
 
+    def membrane_currents(self, params, state):
+        """(S,) transmembrane current of every compartment (nA, outward positive) in ``state``.
+
+        Only emitters of detailed cells implement it; they declare the output port
+        ``membrane_current[nA](compartment,)`` so that sources reading it can be checked.
+        """
+        raise NotImplementedError(f"{self.label} has no compartments, so no membrane currents")
+
     def tunables(self, circuit: Circuit) -> dict:
         """Scalar tunables: name -> (default, lower, upper[, "log"])."""
         return {}
@@ -150,6 +180,10 @@ class Source(Stage):
     stage = "source"
     inputs = (Port("spikes", "1", ("cell",)),)
     outputs = (Port("transmembrane_current", "*", ("source",)),)
+    #: True for sources that read the emitter's own compartment currents: the engine then
+    #: steps the emitter first and calls ``step(params, state, spikes, membrane)`` with the
+    #: emitter's :meth:`Emitter.membrane_currents` after that step.
+    reads_membrane: ClassVar[bool] = False
 
     @abc.abstractmethod
     def positions_um(self, circuit: Circuit) -> np.ndarray:
@@ -158,6 +192,11 @@ class Source(Stage):
     @abc.abstractmethod
     def cell_of_source(self, circuit: Circuit) -> np.ndarray:
         """(S,) index of the cell each source point belongs to (for conservation checks)."""
+
+    def segments_um(self, circuit: Circuit):
+        """(S, 2, 3) start and end of each source's segment when the source has an extent of
+        its own (compartments), else None; line-source fields use it."""
+        return None
 
     @abc.abstractmethod
     def init_params(self, circuit: Circuit, dt: float) -> dict:
@@ -191,10 +230,13 @@ class Field(Stage):
 
     @abc.abstractmethod
     def operator(self, source_positions_um: np.ndarray, probe: "ProbeGeometry",
-                 circuit: Circuit) -> dict:
+                 circuit: Circuit, *, segments_um=None) -> dict:
         """Arrays of the linear operator for this geometry (built once per model).
 
         source_positions_um: (S, 3). probe: the contacts (positions, shanks, pitch).
+        segments_um: (S, 2, 3) segment ends when the source stage has them
+        (:meth:`Source.segments_um`), else None. Fields that treat sources as points may
+        ignore it; the model only passes it when it is not None.
         """
 
     @abc.abstractmethod

@@ -24,7 +24,7 @@ from .claims import ChargeConservation
 from .config import NetworkConfig, make_converter
 from .errors import ConfigError, MissingExtraError, NotYetAvailableError
 from .signals import Signals
-from .stages import Circuit, ProbeGeometry
+from .stages import Circuit, Compartments, ProbeGeometry
 
 
 def conformance_cases(registry=None):
@@ -81,8 +81,13 @@ def synthetic_circuit(n=12, connectivity="dense", seed=0) -> Circuit:
     pos = np.stack([rng.uniform(-50, 50, n), rng.uniform(-50, 50, n), rng.uniform(0, 1000, n)], 1)
     post, pre = np.nonzero((rng.random((n, n)) < 0.4) & ~np.eye(n, dtype=bool))
     w = np.where(exc[pre], 1.0, -2.0) * rng.random(pre.size)
+    # three stacked 50-um compartments per cell, the lowest centred on the soma
+    up = np.array([0.0, 0.0, 1.0])
+    start = pos[:, None, :] + (25.0 - 50.0 * np.arange(3))[None, :, None] * up      # (n, 3, 3)
+    segments = np.stack([start, start - 50.0 * up], 2).reshape(-1, 2, 3)
+    compartments = Compartments(segments, np.repeat(np.arange(n), 3).astype(np.int32))
     return Circuit(("RS", "FS"), pop.astype(np.int32), pos, exc, pre.astype(np.int32),
-                   post.astype(np.int32), w.astype(np.float32), connectivity, 1000.0)
+                   post.astype(np.int32), w.astype(np.float32), connectivity, 1000.0, compartments)
 
 
 def check_emitter(stage):
@@ -115,7 +120,16 @@ def check_source(stage):
         params = stage.init_params(circuit, 0.1)
         state = stage.init_state(params)
         spikes = jnp.asarray(np.arange(n) % 3 == 0)
-        (sa, i_syn, i_tm), _ = _assert_no_retrace(stage.step, (params, state, spikes),
+        step = stage.step
+        if stage.reads_membrane:     # membrane currents as a detailed emitter gives them
+            rng = np.random.default_rng(1)
+            membrane = rng.normal(size=pos.shape[0]).astype(np.float32)
+            membrane -= np.bincount(cell_of, membrane, n)[cell_of] / np.bincount(cell_of, minlength=n)[cell_of]
+            membrane = jnp.asarray(membrane)
+
+            def step(p, s, x):
+                return stage.step(p, s, x, membrane)
+        (sa, i_syn, i_tm), _ = _assert_no_retrace(step, (params, state, spikes),
                                                  (_perturb(params), state, ~spikes))
         assert i_syn.shape == (n,) and i_tm.shape == (pos.shape[0],)
         if stage.provides({}).get("charge_conservation") is ChargeConservation.CONSERVED:
@@ -124,7 +138,7 @@ def check_source(stage):
             scale = np.abs(np.asarray(i_tm)).max() + 1e-30
             assert np.abs(per_cell).max() <= 1e-6 * scale, "per-cell currents do not sum to zero"
         batch = jnp.stack([spikes, ~spikes, spikes])
-        _, i_b, _ = jax.vmap(stage.step, in_axes=(None, None, 0))(params, state, batch)
+        _, i_b, _ = jax.vmap(step, in_axes=(None, None, 0))(params, state, batch)
         assert i_b.shape == (3, n)
 
 

@@ -68,7 +68,7 @@ class LaminarProxyField(StackedOperatorField):
         csd = -d2 @ g / probe.spacing_um**2
         return g, csd
 
-    def operator(self, source_positions_um, probe, circuit):
+    def operator(self, source_positions_um, probe, circuit, *, segments_um=None):
         lfp, csd = self.matrices(source_positions_um, probe, circuit.thickness_um)
         return self.stack(lfp, csd)
 

@@ -69,15 +69,16 @@ class VolumeConductorField(StackedOperatorField):
                 "CSD": "relative (uA/mm^3 per nA, applied to native currents)"}
 
     @abc.abstractmethod
-    def potential_matrix(self, source_positions_um, probe, circuit) -> np.ndarray:
-        """(C, S) uV per nA."""
+    def potential_matrix(self, source_positions_um, probe, circuit, segments_um=None) -> np.ndarray:
+        """(C, S) uV per nA. segments_um: (S, 2, 3) source segments, or None."""
 
     def csd_conductivity(self, probe, idx):
         """Conductivity used by the standard CSD between consecutive contacts of a shank."""
         return self.options.sigma_S_per_m
 
-    def operator(self, source_positions_um, probe, circuit):
-        phi = self.potential_matrix(np.asarray(source_positions_um, np.float64), probe, circuit)
+    def operator(self, source_positions_um, probe, circuit, *, segments_um=None):
+        segments = None if segments_um is None else np.asarray(segments_um, np.float64)
+        phi = self.potential_matrix(np.asarray(source_positions_um, np.float64), probe, circuit, segments)
         o = self.options
         if o.csd == "standard":
             csd = per_shank(probe, lambda n, idx: standard_csd_matrix(
@@ -114,7 +115,7 @@ class PointSourceField(VolumeConductorField):
         o = self.options
         return np.asarray(o.sigma_xyz_S_per_m) if o.sigma_xyz_S_per_m is not None else o.sigma_S_per_m
 
-    def potential_matrix(self, src, probe, circuit):
+    def potential_matrix(self, src, probe, circuit, segments=None):
         return kernels.point_source(src, probe.positions_um, self._sigma(), self.options.r_min_um)
 
     def csd_conductivity(self, probe, idx):
@@ -125,7 +126,8 @@ class PointSourceField(VolumeConductorField):
 @attrs.frozen(kw_only=True)
 class LineOptions(VolumeOptions):
     """segment_length_um: each source point spreads its current evenly over a vertical segment
-    of this length centred on it (0 = point sources). r_min_um: segment radius (distance clamp)."""
+    of this length centred on it (0 = point sources). Sources with segments of their own
+    (compartments of detailed cells) use those instead. r_min_um: segment radius (distance clamp)."""
 
     segment_length_um: float = attrs.field(default=100.0, validator=number(0))
     r_min_um: float = attrs.field(default=1.0, validator=number(0, lo_open=True))
@@ -137,9 +139,13 @@ class LineSourceField(VolumeConductorField):
     name = "line_source"
     Options = LineOptions
 
-    def potential_matrix(self, src, probe, circuit):
-        half = np.array([0.0, 0.0, 0.5 * self.options.segment_length_um])
-        return kernels.line_source(src - half, src + half, probe.positions_um,
+    def potential_matrix(self, src, probe, circuit, segments=None):
+        if segments is not None:
+            start, end = segments[:, 0], segments[:, 1]
+        else:
+            half = np.array([0.0, 0.0, 0.5 * self.options.segment_length_um])
+            start, end = src - half, src + half
+        return kernels.line_source(start, end, probe.positions_um,
                                    self.options.sigma_S_per_m, self.options.r_min_um)
 
 
@@ -157,7 +163,7 @@ class DiscField(VolumeConductorField):
     name = "disc"
     Options = DiscOptions
 
-    def potential_matrix(self, src, probe, circuit):
+    def potential_matrix(self, src, probe, circuit, segments=None):
         return kernels.disc_source(src[:, 2], probe.positions_um[:, 2], self.options.sigma_S_per_m,
                                    self.options.radius_um)
 
@@ -191,7 +197,7 @@ class LaminarFVField(VolumeConductorField):
         centres = (np.arange(n) + 0.5) * dz
         return centres, dz, sigma_profile(centres, self.options.sigma_S_per_m, self.options.layers)
 
-    def potential_matrix(self, src, probe, circuit):
+    def potential_matrix(self, src, probe, circuit, segments=None):
         centres, dz, sigma = self.grid(circuit.thickness_um)
         n = centres.size
         area = np.pi * self.options.radius_um**2
