@@ -99,6 +99,23 @@ def test_cli_run_writes_figures(tmp_path):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_cli_run_nwb_then_plot_and_export_the_folder(tmp_path):
+    from jaxfne_core.formats import load_run, read_nwb, validate_nwb
+    out = tmp_path / "run"
+    assert main(["run", EXAMPLE, "--out", str(out), "--duration-ms", "300", "--nwb"]) == 0
+    for name in ("signals.nwb", "raster.png", "lfp.png", "csd.png", "relative_power.png"):
+        assert (out / name).stat().st_size > 1000, name
+    assert validate_nwb(out / "signals.nwb") == []
+    from_folder = load_run(out)
+    np.testing.assert_array_equal(read_nwb(out / "signals.nwb")["LFP"], from_folder["LFP"])
+    figs = tmp_path / "figs"
+    assert main(["plot", str(out), "--out", str(figs)]) == 0
+    assert sorted(p.name for p in figs.iterdir()) == ["csd.png", "lfp.png", "raster.png", "relative_power.png"]
+    assert main(["export", str(out), "--nwb", str(tmp_path / "again.nwb")]) == 0
+    assert validate_nwb(tmp_path / "again.nwb") == []
+    assert main(["plot", str(tmp_path / "nothing-here")]) == 1
+
+
 def test_cli_validate(tmp_path, capsys):
     assert main(["validate", EXAMPLE]) == 0
     bad = json.loads(open(EXAMPLE).read())

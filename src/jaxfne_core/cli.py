@@ -43,6 +43,7 @@ def cmd_plugins(args) -> int:
 
 def cmd_run(args) -> int:
     from .figures import run_figures
+    from .formats import signals_payload, write_nwb
     from .model import Model
     out = Path(args.out)
     _refuse_existing(out, args.overwrite)
@@ -61,15 +62,15 @@ def cmd_run(args) -> int:
     receipt = model.run_receipt(signals)
     with staged_directory(out, overwrite=args.overwrite) as staging:
         (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
-        write_npz_atomic(staging / "signals.npz", {**signals.to_numpy(), "time_ms": signals.time_ms,
-                                                   "contact_depth_um": model.contact_positions_um[:, 2],
-                                                   "cell_depth_um": model.circuit.positions_um[:, 2],
-                                                   "cell_population": model.circuit.population})
+        write_npz_atomic(staging / "signals.npz", signals_payload(signals))
         summary = {"receipt_id": receipt.receipt_id, "config": str(args.config),
                    "n_cells": model.n_cells, "simulation": receipt.simulation,
                    "signals": receipt.signals_summary["signals"], "units": signals.units,
                    "field_diagnostics": receipt.field_diagnostics, "truth": receipt.truth}
         written = ["receipt.json", "signals.npz", "summary.json"]
+        if args.nwb:
+            write_nwb(signals, staging / "signals.nwb", receipt)
+            written.append("signals.nwb")
         if not args.no_figures:
             try:
                 for name, png in run_figures(signals).items():
@@ -85,6 +86,34 @@ def cmd_run(args) -> int:
     print(f"field: {receipt.truth['field_solver_status']}, LFP units: {signals.units.get('LFP', '-')}")
     print(f"wrote {out}/: " + ", ".join(written))
     return 0
+
+
+def cmd_plot(args) -> int:
+    """Figures of an existing run folder (from its signals.npz)."""
+    from .figures import run_figures
+    from .formats import load_run
+    from .io import write_bytes_atomic
+    signals = load_run(args.run_dir)
+    out = Path(args.out) if args.out else Path(args.run_dir)
+    figures = run_figures(signals)
+    for name, png in figures.items():
+        write_bytes_atomic(out / name, png, overwrite=True)
+    print(f"wrote {out}/: " + ", ".join(figures))
+    return 0
+
+
+def cmd_export(args) -> int:
+    """A run folder's signals as NWB (with its receipt as provenance)."""
+    import json
+
+    from .formats import load_run, validate_nwb, write_nwb
+    signals = load_run(args.run_dir)
+    receipt_path = Path(args.run_dir) / "receipt.json"
+    receipt = json.loads(receipt_path.read_text()) if receipt_path.is_file() else None
+    write_nwb(signals, args.nwb, receipt, overwrite=args.overwrite)
+    errors = validate_nwb(args.nwb)
+    print(f"wrote {args.nwb} ({'valid NWB' if not errors else f'{len(errors)} schema errors'})")
+    return 0 if not errors else 2
 
 
 def _option_value(text):
@@ -178,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, help="override the simulation seed")
     r.add_argument("--duration-ms", type=float, help="override the simulated duration (ms)")
     r.add_argument("--no-figures", action="store_true")
+    r.add_argument("--nwb", action="store_true", help="also write signals.nwb (needs jaxfne[nwb])")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on for long runs in a terminal)")
     r.set_defaults(func=cmd_run)
@@ -201,6 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plugins", help="list registered stages")
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=cmd_plugins)
+    f = sub.add_parser("plot", help="(re)draw the figures of a run folder")
+    f.add_argument("run_dir")
+    f.add_argument("--out", help="folder for the PNGs (default: the run folder)")
+    f.set_defaults(func=cmd_plot)
+    e = sub.add_parser("export", help="write a run folder's signals as NWB (needs jaxfne[nwb])")
+    e.add_argument("run_dir")
+    e.add_argument("--nwb", required=True, help="output .nwb path")
+    e.add_argument("--overwrite", action="store_true")
+    e.set_defaults(func=cmd_export)
     return p
 
 

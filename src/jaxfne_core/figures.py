@@ -19,6 +19,11 @@ def _plt():
     return plt
 
 
+def pretty_units(units: str) -> str:
+    """jaxfne's ASCII unit strings as printed units (uV -> µV, uA/mm^3 -> µA/mm³)."""
+    return units.replace("uA/mm^3", "µA/mm³").replace("uV", "µV").replace("um", "µm")
+
+
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -36,7 +41,7 @@ def raster_png(signals) -> bytes:
     for i, name in enumerate(ctx.population_names):
         sel = ctx.population[cell] == i
         ax.scatter(signals.time_ms[t[sel]], depth[cell[sel]], s=2, label=name)
-    ax.set(xlabel="time (ms)", ylabel="soma depth (um)", title="spikes by depth and population")
+    ax.set(xlabel="time (ms)", ylabel="soma depth (µm)", title="spikes by depth and population")
     ax.invert_yaxis()
     ax.legend(loc="upper right", markerscale=4, fontsize=8)
     return _png(fig)
@@ -51,8 +56,12 @@ def lfp_png(signals) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 5))
     for c in range(lfp.shape[1]):
         ax.plot(signals.time_ms, z[c] - 0.8 * gap * lfp[:, c] / scale, lw=0.8, color="k")
-    ax.set(xlabel="time (ms)", ylabel="contact depth (um)",
-           title=f"LFP by contact [{signals.units.get('LFP', '')}], max |LFP| = {scale:.3g}")
+    unit = pretty_units(signals.units.get("LFP", ""))
+    x_bar = signals.time_ms[-1] * 1.02
+    ax.plot([x_bar, x_bar], [z[0], z[0] + 0.8 * gap], color="tab:red", lw=2)   # scale bar
+    ax.text(x_bar, z[0] + 0.4 * gap, f" {scale:.3g}\n {unit}", color="tab:red", va="center", fontsize=8)
+    ax.set(xlabel="time (ms)", ylabel="contact depth (µm)",
+           title=f"LFP by contact (positive up), red bar = {scale:.3g} {unit}")
     ax.invert_yaxis()
     return _png(fig)
 
@@ -65,8 +74,8 @@ def csd_png(signals) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 4))
     im = ax.imshow(csd.T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
                    extent=[0, signals.duration_ms, z[-1], z[0]])
-    fig.colorbar(im, ax=ax, label=f"CSD [{signals.units.get('CSD', '')}] (red: source, blue: sink)")
-    ax.set(xlabel="time (ms)", ylabel="contact depth (um)", title="current source density")
+    fig.colorbar(im, ax=ax, label=f"CSD [{pretty_units(signals.units.get('CSD', ''))}] (red: source, blue: sink)")
+    ax.set(xlabel="time (ms)", ylabel="contact depth (µm)", title="current source density")
     return _png(fig)
 
 
@@ -100,7 +109,23 @@ def run_figures(signals) -> dict:
         out["lfp.png"] = lfp_png(signals)
     if "CSD" in signals:
         out["csd.png"] = csd_png(signals)
+    if "LFP" in signals and signals.duration_ms >= MIN_SPECTRUM_MS and signals["LFP"].shape[-1] >= 3:
+        out["relative_power.png"] = run_relative_power_png(signals)
     return out
+
+
+MIN_SPECTRUM_MS = 250.0     # shorter runs give too coarse a spectrum for a power map
+
+
+def run_relative_power_png(signals) -> bytes:
+    """Relative LFP power by contact and frequency of one run, with its FLIP analysis."""
+    from .spectral import flip, laminar_spectrum, relative_power
+    z = signals.context.model.contact_positions_um[:, 2]
+    freqs, power = laminar_spectrum(signals["LFP"], signals.dt_ms)
+    rel = relative_power(power)
+    spacing = float(np.mean(np.diff(z))) if z.size > 1 else 1.0
+    return relative_power_png(freqs, rel, z, flip(rel, freqs, spacing),
+                              title=f"relative LFP power ({signals.duration_ms:g} ms)")
 
 
 def relative_power_png(freqs, rel, depths_um, flip_result, title="") -> bytes:
@@ -110,7 +135,7 @@ def relative_power_png(freqs, rel, depths_um, flip_result, title="") -> bytes:
     sel = freqs <= 150
     im = ax.pcolormesh(freqs[sel], depths_um, rel[:, sel], shading="nearest", cmap="viridis", vmin=0, vmax=1)
     fig.colorbar(im, ax=ax, label="relative power")
-    ax.set(xlabel="frequency (Hz)", ylabel="contact depth (um)", title=title or "relative LFP power")
+    ax.set(xlabel="frequency (Hz)", ylabel="contact depth (µm)", title=title or "relative LFP power")
     from .spectral import band_profile
     for band, label in ((flip_result.alpha_beta_band, "alpha-beta"), (flip_result.gamma_band, "gamma")):
         bx.plot(band_profile(rel, freqs, band), depths_um, marker="o", label=f"{label} {band[0]:g}-{band[1]:g} Hz")
@@ -118,7 +143,7 @@ def relative_power_png(freqs, rel, depths_um, flip_result, title="") -> bytes:
         cross = float(np.interp(flip_result.crossover_channel, np.arange(depths_um.size), depths_um))
         for a in (ax, bx):
             a.axhline(cross, color="w" if a is ax else "k", ls="--", lw=1)
-        bx.set_title(f"FLIP: crossover {cross:.0f} um, G = {flip_result.goodness:.2f}", fontsize=9)
+        bx.set_title(f"FLIP: crossover {cross:.0f} µm, G = {flip_result.goodness:.2f}", fontsize=9)
     else:
         bx.set_title("FLIP: no motif found", fontsize=9)
     bx.set(xlabel="relative power")
@@ -149,7 +174,7 @@ def condition_csd_png(results, max_conditions=12) -> bytes:
     for ax in axes.ravel()[len(names):]:
         ax.axis("off")
     fig.supxlabel(f"time from {results.paradigm.align_event} (ms)")
-    fig.supylabel("depth (um)")
-    fig.suptitle(f"trial-averaged CSD minus baseline [{results.units.get('CSD', '')}] "
+    fig.supylabel("depth (µm)")
+    fig.suptitle(f"trial-averaged CSD minus baseline [{pretty_units(results.units.get('CSD', ''))}] "
                  "(red: source, blue: sink)", fontsize=10)
     return _png(fig)

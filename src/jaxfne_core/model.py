@@ -37,6 +37,8 @@ class ModelContext:
     cell_positions_um: np.ndarray
     contact_positions_um: np.ndarray
     claims: dict
+    source_positions_um: "np.ndarray | None" = None
+    source_cell: "np.ndarray | None" = None
 
 
 @attrs.frozen(eq=False)
@@ -59,7 +61,9 @@ class Model:
         self._probe_geometry = st.probe.geometry(self.circuit)
         self._contacts = self._probe_geometry.positions_um
         self._context = ModelContext(self.circuit.population_names, self.circuit.population,
-                                     self.circuit.positions_um, self._contacts, dict(pipeline.claims))
+                                     self.circuit.positions_um, self._contacts, dict(pipeline.claims),
+                                     np.asarray(self._source_positions, np.float64),
+                                     np.asarray(st.source.cell_of_source(self.circuit)))
         self._params: dict = {}
         self._compiled: dict = {}
         unknown = sorted(set(self.tuned) - set(self.tunables()))
