@@ -82,7 +82,7 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
         ts = t0 + jnp.arange(n_steps, dtype=jnp.int32)
         if k == 1:
             return lax.scan(body(params, key), carry, (ts, inputs))
-        blocks = (ts.reshape(-1, k), inputs.reshape(-1, k, inputs.shape[-1]))
+        blocks = (ts.reshape(n_steps // k, k), inputs.reshape(n_steps // k, k, inputs.shape[-1]))
 
         def block(c, xb):
             c, outs = lax.scan(body(params, key), c, xb)

@@ -318,7 +318,7 @@ class Model:
     def tune(self, objective: Objective, optimizer="random_search", steps: int = 10, *,
              tunables=None, bounds=None, options=None, seed: int = 0,
              sim: Optional[Simulation] = None, chunk_size: Optional[int] = None, progress: bool = False,
-             stop_on_gates: bool = False):
+             stop_on_gates: bool = False, client=None):
         """Search tunable parameters to minimise ``objective``'s total loss.
 
         Returns ``(new_model, TuneReport)``; this model is never changed. optimizer: a
@@ -327,12 +327,14 @@ class Model:
         options: the optimizer's options; seed: optimizer seed; sim: the simulation every
         candidate runs (default: the configuration's); chunk_size: candidates per vmapped
         chunk (bounds memory); progress: a progress bar; stop_on_gates: stop early once the
-        best candidate passes every gate of the objective.
+        best candidate passes every gate of the objective. client: a ``dask.distributed.Client``
+        to evaluate each generation's candidates on the cluster (chunks of ``chunk_size``, default
+        an equal share per worker).
         """
         from .tuning import tune_model
         return tune_model(self, objective, optimizer, steps, tunables=tunables, bounds=bounds,
                           options=options, seed=seed, sim=sim, chunk_size=chunk_size, progress=progress,
-                          stop_on_gates=stop_on_gates)
+                          stop_on_gates=stop_on_gates, client=client)
 
 
 def construct(cfg, *, registry=None) -> Model:

@@ -82,33 +82,45 @@ def trial_key(seed: int, condition_index: int, trial: int):
     return jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), condition_index), trial)
 
 
-def run_trials(model, task: TaskConfig, sim: Optional[Simulation] = None) -> TrialResults:
-    sim = sim if sim is not None else model.config.simulation
+def trial_jobs(model, task: TaskConfig, sim: Simulation):
+    """(paradigm, condition names, [(condition index, name, trial)]) in result order."""
+    paradigm = PARADIGMS[task.paradigm]()
+    names = list(task.conditions) if task.conditions is not None else paradigm.condition_names()
+    cond_index = [paradigm.condition_names().index(c) for c in names if c in paradigm.condition_names()]
+    jobs = [(ci, c, k) for ci, c in zip(cond_index, names) for k in range(task.trials_per_condition)]
+    return paradigm, names, jobs
+
+
+def chunks_of(jobs: list, chunk: int) -> list:
+    """Consecutive chunks of ``chunk`` jobs (the last one shorter)."""
+    return [jobs[i:i + chunk] for i in range(0, len(jobs), chunk)]
+
+
+def run_chunk(model, task: TaskConfig, sim: Simulation, part: list, chunk: int) -> dict:
+    """Run the trials ``part`` [(condition index, name, trial)] as ONE vmapped call of ``chunk``
+    trials (a short part is padded, so every chunk reuses one compiled shape and a trial's
+    numbers do not depend on which chunk or machine ran it). -> {"arrays", "bad_step", "bad_cell"}."""
     paradigm, names, n_steps, params, inputs = prepare_task(model, task, sim)
-    trials = task.trials_per_condition
-    cond_index = [paradigm.condition_names().index(c) for c in names]
-    jobs = [(ci, c, k) for ci, c in zip(cond_index, names) for k in range(trials)]
     full = model._full_run(sim, n_steps)
     batched = model._compiled.setdefault(("trials", n_steps, sim.dt_ms),
                                          jax.jit(jax.vmap(full, in_axes=(None, 0, 0))))
-    chunk = task.chunk_size or len(jobs)
-    samples = n_steps // model.pipeline.probe.samples_per_record(sim.dt_ms)
-    check_fits(run_bytes(model, samples, chunk) + run_bytes(model, samples, len(jobs)),
-               f"{len(jobs)} trials in chunks of {chunk}")
-    outs, bad_steps, bad_cells = [], [], []
-    for start in range(0, len(jobs), chunk):
-        part = jobs[start:start + chunk]
-        pad = chunk - len(part)                      # keep one compiled shape: pad the last chunk
-        part_p = part + [part[-1]] * pad
-        keys = jnp.stack([trial_key(task.seed, ci, k) for ci, _, k in part_p])
-        xs = jnp.asarray(np.stack([inputs[c] for _, c, _ in part_p]))
-        carry, arrays = batched(params, keys, xs)
-        outs.append({m: np.asarray(a)[:len(part)] for m, a in arrays.items()})
-        bad_steps.append(np.asarray(carry["bad_step"])[:len(part)])
-        bad_cells.append(np.asarray(carry["bad_cell"])[:len(part)])
-    arrays = {m: np.concatenate([o[m] for o in outs]) for m in outs[0]}
+    part_p = list(part) + [part[-1]] * (chunk - len(part))
+    keys = jnp.stack([trial_key(task.seed, ci, k) for ci, _, k in part_p])
+    xs = jnp.asarray(np.stack([inputs[c] for _, c, _ in part_p]))
+    carry, arrays = batched(params, keys, xs)
+    n = len(part)
+    return {"arrays": {m: np.asarray(a)[:n] for m, a in arrays.items()},
+            "bad_step": np.asarray(carry["bad_step"])[:n], "bad_cell": np.asarray(carry["bad_cell"])[:n]}
+
+
+def assemble_trials(model, task: TaskConfig, sim: Simulation, outs: list) -> TrialResults:
+    """TrialResults from the chunk outputs of :func:`run_chunk`, in job order."""
+    paradigm, names, jobs = trial_jobs(model, task, sim)
+    trials = task.trials_per_condition
+    arrays = {m: np.concatenate([o["arrays"][m] for o in outs]) for m in outs[0]["arrays"]}
     arrays = {m: a.reshape((len(names), trials) + a.shape[1:]) for m, a in arrays.items()}
-    bad_steps, bad_cells = np.concatenate(bad_steps), np.concatenate(bad_cells)
+    bad_steps = np.concatenate([o["bad_step"] for o in outs])
+    bad_cells = np.concatenate([o["bad_cell"] for o in outs])
     failures = []
     for j in np.nonzero(bad_steps >= 0)[0]:
         ci, c, k = jobs[j]
@@ -119,6 +131,25 @@ def run_trials(model, task: TaskConfig, sim: Optional[Simulation] = None) -> Tri
     seeds = {"seed": task.seed, "key": "fold_in(fold_in(key(seed), condition_index), trial)"}
     return TrialResults(paradigm, tuple(names), arrays, model.record_dt_ms(sim.dt_ms),
                         paradigm.prestim_ms, model.units(), failures, seeds, model.contact_positions_um[:, 2])
+
+
+def chunk_size_for(model, task: TaskConfig, sim: Simulation, n_jobs: int) -> int:
+    """The task's chunk size (default: all trials at once), checked against free memory."""
+    _, _, n_steps, _, _ = prepare_task(model, task, sim)
+    chunk = task.chunk_size or n_jobs
+    samples = n_steps // model.pipeline.probe.samples_per_record(sim.dt_ms)
+    check_fits(run_bytes(model, samples, chunk) + run_bytes(model, samples, n_jobs),
+               f"{n_jobs} trials in chunks of {chunk}")
+    return chunk
+
+
+def run_trials(model, task: TaskConfig, sim: Optional[Simulation] = None) -> TrialResults:
+    sim = sim if sim is not None else model.config.simulation
+    prepare_task(model, task, sim)                     # validates the task first
+    _, _, jobs = trial_jobs(model, task, sim)
+    chunk = chunk_size_for(model, task, sim, len(jobs))
+    outs = [run_chunk(model, task, sim, part, chunk) for part in chunks_of(jobs, chunk)]
+    return assemble_trials(model, task, sim, outs)
 
 
 def simulate_trial(model, task: TaskConfig, condition: str, trial: int, sim: Optional[Simulation] = None) -> dict:

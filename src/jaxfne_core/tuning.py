@@ -205,9 +205,41 @@ def optax_sgd(learning_rate=1e-2, **options) -> OptimizerSpec:
     return OptimizerSpec("optax", {"method": "sgd", "learning_rate": learning_rate, **options})
 
 
+def candidate_loss(model, objective, names: tuple, sim):
+    """Pure ``x (D,) in parameter units -> (loss, gates pass)`` for one candidate: the whole
+    simulation with tunables ``names`` set to x, then the objective. Non-finite runs lose (inf)."""
+    full = model._full_run(sim)
+    params = model.params(sim.dt_ms)
+    registry = model.registry
+    sim_key = jax.random.key(sim.seed)
+
+    def loss_x(x):
+        p = model.apply_tunables(params, {n: x[i] for i, n in enumerate(names)})
+        carry, arrays = full(p, sim_key)
+        signals = model._signals(arrays, sim)
+        loss = objective.total_loss(signals, registry)
+        ok = (carry["bad_step"] < 0) & jnp.isfinite(loss)
+        return jnp.where(ok, loss, jnp.inf), objective.gates_pass(signals, registry) & ok
+    return loss_x
+
+
+def population_evaluator(model, objective, names: tuple, sim):
+    """``evaluate(xs (P, D) parameter units) -> (losses (P,), gates (P,))``, vmapped and
+    compiled once per model, objective, names and population size (cached on the model)."""
+    key = ("population", objective.config, tuple(names), sim)
+    batched = model._compiled.get(key)
+    if batched is None:
+        batched = model._compiled[key] = jax.jit(jax.vmap(candidate_loss(model, objective, tuple(names), sim)))
+
+    def evaluate(xs):
+        losses, gates = batched(jnp.asarray(xs, jnp.float32))
+        return np.asarray(losses, np.float64), np.asarray(gates, bool)
+    return evaluate
+
+
 def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, tunables=None,
                bounds=None, options=None, seed: int = 0, sim=None, chunk_size: Optional[int] = None,
-               progress: bool = False, stop_on_gates: bool = False):
+               progress: bool = False, stop_on_gates: bool = False, client=None):
     """Implementation of :meth:`jaxfne_core.model.Model.tune`."""
     from .config import Simulation, structure_options
     from .model import Model
@@ -236,29 +268,27 @@ def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, 
     sim = sim if sim is not None else model.config.simulation
     if not isinstance(sim, Simulation):
         raise ConfigError([("sim", f"{sim!r} is not a Simulation")])
-    full = model._full_run(sim)
-    params = model.params(sim.dt_ms)
-    registry = model.registry
-    sim_key = jax.random.key(sim.seed)
     names = space.names
+    loss_x = candidate_loss(model, objective, names, sim)
 
     def loss_one(z):
-        x = space.from_unit(z)
-        p = model.apply_tunables(params, {n: x[i] for i, n in enumerate(names)})
-        carry, arrays = full(p, sim_key)
-        signals = model._signals(arrays, sim)
-        loss = objective.total_loss(signals, registry)
-        ok = (carry["bad_step"] < 0) & jnp.isfinite(loss)
-        return jnp.where(ok, loss, jnp.inf), objective.gates_pass(signals, registry) & ok
+        return loss_x(space.from_unit(z))
 
-    if chunk_size is None:
-        batched = jax.jit(jax.vmap(loss_one))
+    if client is not None:
+        from .distributed import dask_population_evaluator
+        remote = dask_population_evaluator(model, objective, names, sim, client, chunk_size)
+
+        def evaluate(zs):
+            return remote(space.from_unit(np.asarray(zs, np.float64), np))
     else:
-        batched = jax.jit(lambda zs: jax.lax.map(loss_one, zs, batch_size=chunk_size))
+        if chunk_size is None:
+            batched = jax.jit(jax.vmap(loss_one))
+        else:
+            batched = jax.jit(lambda zs: jax.lax.map(loss_one, zs, batch_size=chunk_size))
 
-    def evaluate(zs):
-        losses, gates = batched(jnp.asarray(zs, jnp.float32))
-        return np.asarray(losses, np.float64), np.asarray(gates, bool)
+        def evaluate(zs):
+            losses, gates = batched(jnp.asarray(zs, jnp.float32))
+            return np.asarray(losses, np.float64), np.asarray(gates, bool)
 
     differentiability = model.pipeline.emitter.differentiability()
     value_and_grad = None
