@@ -1,6 +1,8 @@
 """The docs cannot rot: their examples run, and every hook is documented with its signature."""
 import inspect
 import re
+
+import pytest
 from pathlib import Path
 
 from jaxfne_core import hookspecs
@@ -12,9 +14,20 @@ def python_blocks(path):
     return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
 
 
-def test_write_a_plugin_example_runs():
-    blocks = python_blocks(DOCS / "write-a-plugin.md")
-    exec(compile(blocks[0], "write-a-plugin.md", "exec"), {"__name__": "docs_example"})
+PLUGIN_BLOCKS = python_blocks(DOCS / "write-a-plugin.md")
+
+
+@pytest.mark.parametrize("index", range(len([b for b in PLUGIN_BLOCKS if "load_registry" in b])))
+def test_write_a_plugin_examples_run(index):
+    block = [b for b in PLUGIN_BLOCKS if "load_registry" in b][index]
+    exec(compile(block, f"write-a-plugin.md block {index}", "exec"), {"__name__": "docs_example"})
+
+
+def test_there_is_a_runnable_example_for_every_hook():
+    runnable = [b for b in PLUGIN_BLOCKS if "load_registry" in b]
+    for name, _ in inspect.getmembers(hookspecs, inspect.isfunction):
+        if name.startswith("jaxfne_"):
+            assert any(f"def {name}(" in b for b in runnable), f"no runnable example for {name}"
 
 
 def test_every_hook_is_documented_with_its_signature():

@@ -3,7 +3,8 @@
 Plugins are Python modules or objects with ``@hookimpl`` functions, found through the
 ``jaxfne`` entry-point group (built-ins use the same group as any third party). Block plugins
 by entry-point name with ``JAXFNE_BLOCK_PLUGINS=name1,name2`` or ``block=[...]``. Set
-``JAXFNE_TRACE_PLUGINS=1`` to print every registration to stderr.
+``JAXFNE_TRACE_PLUGINS=1`` to print every hook call (plugin, distribution, what it
+registered) to stderr.
 """
 from __future__ import annotations
 
@@ -102,10 +103,12 @@ def load_registry(pm: pluggy.PluginManager) -> Registry:
         for impl in reversed(caller.get_hookimpls()):  # registration order
             dist = dists.get(impl.plugin_name, "<local>")
             registrar = reg.registrar(stage, impl.plugin_name, dist)
-            if trace:
-                print(f"jaxfne: {HOOK_FOR_STAGE[stage]} <- plugin {impl.plugin_name!r} ({dist})",
-                      file=sys.stderr)
+            before = set(reg.names(stage))
             impl.function(**{a: registrar for a in impl.argnames})
+            if trace:
+                added = sorted(set(reg.names(stage)) - before)
+                print(f"jaxfne: {HOOK_FOR_STAGE[stage]}(registry) <- plugin {impl.plugin_name!r} ({dist}): "
+                      f"registered {', '.join(added) or 'nothing'}", file=sys.stderr)
     return reg
 
 
