@@ -159,7 +159,10 @@ def test_trace_switch_prints_registrations(monkeypatch, capsys):
     monkeypatch.setenv("JAXFNE_TRACE_PLUGINS", "1")
     load_registry(make_plugin_manager())
     err = capsys.readouterr().err
-    assert "jaxfne_register_emitters <- plugin 'izhikevich' (jaxfne)" in err
+    assert ("jaxfne_register_emitters(registry) <- plugin 'izhikevich' (jaxfne): registered izhikevich"
+            in err)
+    assert "jaxfne_register_sources(registry) <- plugin 'izhikevich' (jaxfne): registered exponential, " \
+           "receptor_exponential" in err
 
 
 def test_plugins_json_cli_lists_every_builtin():
