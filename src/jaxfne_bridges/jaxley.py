@@ -10,7 +10,9 @@ cable equation (:mod:`.cable`), so each cell's sum to zero; the ``compartments``
 to the field as line sources along the compartments.
 
 The cells are not connected to each other (jaxfne's ``p_connect`` does not apply): detailed
-networks with Jaxley synapses are not bridged yet.
+networks with Jaxley synapses are not bridged yet. ``build`` keeps the Jaxley module and its
+step function on the stage object (they are static, not arrays), so one stage object serves one
+built circuit at a time; ``construct`` makes a stage object per model.
 """
 from __future__ import annotations
 
