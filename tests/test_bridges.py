@@ -179,6 +179,8 @@ def test_bad_morphology_is_a_clear_error():
         jtfne.construct(_column("pyramid"))
     with pytest.raises(jtfne.ConfigError, match="does not exist"):
         jtfne.construct(_column("missing.swc"))
+    with pytest.raises(jtfne.ConfigError, match="only shape the ball_and_stick cell"):
+        jtfne.construct(_column("missing.swc", dendrite_compartments=3))
 
 
 def test_channel_conductances_are_tunable():

@@ -108,3 +108,10 @@ def test_inward_synaptic_current_is_a_sink_at_the_synapse():
 def test_receptor_sign_mismatch_is_refused():
     with pytest.raises(jtfne.ConfigError, match="E is excitatory but GABA_A is not"):
         jtfne.configuration().source("receptor_exponential", receptor_by_population={"E": "GABA_A"})
+
+
+def test_point_neuron_emitters_have_no_membrane_currents():
+    model = jtfne.construct(jtfne.configuration().network(n=5))
+    em = model.pipeline.emitter
+    with pytest.raises(NotImplementedError, match="has no compartments"):
+        em.membrane_currents(model.params(0.1)["emitter"], em.init_state(model.params(0.1)["emitter"]))

@@ -39,6 +39,10 @@ def ball_and_stick(o):
     return cell
 
 
+BALL_AND_STICK_OPTIONS = ("soma_length_um", "soma_radius_um", "dendrite_length_um", "dendrite_radius_um",
+                          "dendrite_compartments", "active_dendrites")
+
+
 def load_template(o):
     """The Jaxley Cell named by ``o.morphology``: ``ball_and_stick``, an ``.swc`` file (HH
     channels everywhere) or ``package.module:function`` returning a ``jaxley.Cell``."""
@@ -46,6 +50,13 @@ def load_template(o):
     spec = o.morphology
     if spec == "ball_and_stick":
         return ball_and_stick(o)
+    defaults = type(o)()
+    unused = [k for k in BALL_AND_STICK_OPTIONS if getattr(o, k) != getattr(defaults, k)]
+    if unused:
+        raise ConfigError([(f"$.emitter.{unused[0]}", f"{unused} only shape the ball_and_stick cell; "
+                            f"morphology {spec!r} brings its own geometry (allowed: leave them out)")])
+    if o.swc_compartments_per_branch != defaults.swc_compartments_per_branch and not spec.endswith(".swc"):
+        raise ConfigError([("$.emitter.swc_compartments_per_branch", "applies to .swc morphologies only")])
     if spec.endswith(".swc"):
         path = Path(spec)
         if not path.is_file():
