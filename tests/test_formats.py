@@ -100,8 +100,7 @@ def test_neo_round_trip(run):
 
 def test_batched_signals_are_refused_with_a_clear_error(run):
     model, _, _ = run
-    batch = model.simulate_batch(seeds=[0, 1]) if hasattr(model, "simulate_batch") else None
-    if batch is None:
-        pytest.skip("no batch API")
-    with pytest.raises(ValueError, match="one trial"):
-        to_xarray(batch)
+    batch = model.simulate_batch(jtfne.simulation(duration_ms=5.0), seeds=[0, 1])
+    for convert in (to_xarray, lambda s: write_nwb(s, "unused.nwb")):
+        with pytest.raises(ValueError, match="one trial"):
+            convert(batch)

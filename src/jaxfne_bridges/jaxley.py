@@ -127,6 +127,8 @@ class JaxleyEmitter(Emitter):
     # ---------------------------------------------------------------- arrays (JAX)
     def init_params(self, circuit: Circuit) -> dict:
         b = self._require_built()
+        # delta_t only seeds the channel currents stored in the initial state; every step
+        # recomputes them with the run's own dt
         states, all_params = b["init_fn"](b["module"].get_parameters(), delta_t=0.025)
         f32 = lambda tree: {k: (f32(v) if isinstance(v, dict) else jnp.asarray(v, jnp.float32))
                             for k, v in tree.items()}

@@ -21,7 +21,7 @@ def _plt():
 
 def pretty_units(units: str) -> str:
     """jaxfne's ASCII unit strings as printed units (uV -> µV, uA/mm^3 -> µA/mm³)."""
-    return units.replace("uA/mm^3", "µA/mm³").replace("uV", "µV").replace("um", "µm")
+    return units.replace("uA/mm^3", "µA/mm³").replace("uV", "µV")
 
 
 def _png(fig) -> bytes:

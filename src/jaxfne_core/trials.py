@@ -83,10 +83,11 @@ def trial_key(seed: int, condition_index: int, trial: int):
 
 
 def trial_jobs(model, task: TaskConfig, sim: Simulation):
-    """(paradigm, condition names, [(condition index, name, trial)]) in result order."""
+    """(paradigm, condition names, [(condition index, name, trial)]) in result order, for a task
+    that :func:`prepare_task` accepted."""
     paradigm = PARADIGMS[task.paradigm]()
     names = list(task.conditions) if task.conditions is not None else paradigm.condition_names()
-    cond_index = [paradigm.condition_names().index(c) for c in names if c in paradigm.condition_names()]
+    cond_index = [paradigm.condition_names().index(c) for c in names]
     jobs = [(ci, c, k) for ci, c in zip(cond_index, names) for k in range(task.trials_per_condition)]
     return paradigm, names, jobs
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..signals import Signals
+from ._context import rebuild_context
 
 
 def signals_payload(signals: Signals) -> dict:
@@ -29,8 +30,6 @@ def signals_payload(signals: Signals) -> dict:
 
 def load_run(run_dir) -> Signals:
     """Signals of a ``jaxfne run`` folder (its ``signals.npz``), with cell and contact geometry."""
-    from ..model import ModelContext, RunContext
-    from ..config import Simulation
     path = Path(run_dir) / "signals.npz"
     if not path.is_file():
         raise ConfigError([("run_dir", f"{str(run_dir)!r} has no signals.npz; allowed: a folder "
@@ -39,11 +38,8 @@ def load_run(run_dir) -> Signals:
         data = {k: z[k] for k in z.files}
     modes = [m for m in ("spikes", "V_m", "LFP", "CSD", "sources") if m in data]
     dt = float(data["dt_ms"])
-    ctx = ModelContext(tuple(str(n) for n in data["population_names"]), data["cell_population"],
-                       data["cell_positions_um"], data["contact_positions_um"],
-                       json.loads(str(data["claims_json"])), data.get("source_positions_um"),
-                       data.get("source_cell"))
-    n_steps = data["time_ms"].shape[0]
-    sim = Simulation(duration_ms=n_steps * dt, dt_ms=dt)
-    return Signals({m: data[m] for m in modes}, dt, json.loads(str(data["units_json"])),
-                   RunContext(ctx, sim))
+    ctx = rebuild_context([str(n) for n in data["population_names"]], data["cell_population"],
+                          data["cell_positions_um"], data["contact_positions_um"],
+                          json.loads(str(data["claims_json"])), data.get("source_positions_um"),
+                          data.get("source_cell"), dt, data["time_ms"].shape[0])
+    return Signals({m: data[m] for m in modes}, dt, json.loads(str(data["units_json"])), ctx)
