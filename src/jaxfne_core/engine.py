@@ -8,6 +8,12 @@ argument (never closed over), so new parameter values or seeds reuse the compile
 ``fold_in(key, global_step)``, so chunking a run does not change its result. With
 ``record_every`` k > 1 one sample is recorded per k steps: spike counts, and means of the
 continuous signals.
+
+Emitters that declare ``noise_shape`` get their standard-normal draws generated for blocks of
+up to ``NOISE_BLOCK`` steps at once (one vectorized pass of the counter-based generator of
+:mod:`jaxfne_core.rng`, keyed by the global step, so blocks and chunks do not change the
+numbers) and passed to ``step(..., noise=)``. Generated inside the step, the draws would be
+re-fused into every consumer of the membrane update on a CPU, costing several times more.
 """
 from __future__ import annotations
 
@@ -15,7 +21,16 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from .rng import counter_normal
+
 FIELD_MODES = ("LFP", "CSD")
+NOISE_BLOCK = 16            # steps of emitter noise generated at once (memory: B x noise size)
+NOISE_STREAM = 0x6E6F6973   # folds the run key into the noise stream, apart from step keys
+
+
+def noise_block_size(n_steps: int) -> int:
+    """The largest divisor of ``n_steps`` that is at most ``NOISE_BLOCK``."""
+    return max(b for b in range(1, min(NOISE_BLOCK, n_steps) + 1) if n_steps % b == 0)
 
 
 def initial_carry(stages, params, n_cells: int):
@@ -40,18 +55,19 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
     if n_steps % k:
         raise ValueError(f"{n_steps} steps do not split into records of {k} steps")
 
-    def step(params, key, carry, t, drive_t):
+    def step(params, key, carry, t, drive_t, noise_t=None):
         drive = drive_t @ params["drive"]["W"]
         step_key = jax.random.fold_in(key, t)
+        noise = {} if noise_t is None else {"noise": noise_t}
         if source.reads_membrane:
             # detailed cells: the emitter steps first; its compartments' currents are the sources
-            em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], drive, step_key, dt)
+            em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], drive, step_key, dt, **noise)
             membrane = emitter.membrane_currents(params["emitter"], em_state)
             src_state, _, i_tm = source.step(params["source"], carry["source"], spikes, membrane)
         else:
             src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"])
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
-                                               step_key, dt)
+                                               step_key, dt, **noise)
         finite = jnp.isfinite(v)
         newly_bad = (carry["bad_step"] < 0) & ~jnp.all(finite)
         bad_step = jnp.where(newly_bad, t, carry["bad_step"]).astype(jnp.int32)
@@ -73,7 +89,23 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
         return carry, out
 
     def body(params, key):
-        return lambda c, x: step(params, key, c, x[0], x[1])
+        return lambda c, x: step(params, key, c, *x)
+
+    def scan_steps(params, key, carry, ts, inputs):
+        """Run the steps ``ts`` (L,); noise, if the emitter wants it, in blocks of B steps."""
+        shape = emitter.noise_shape(params["emitter"])
+        if shape is None:
+            return lax.scan(body(params, key), carry, (ts, inputs))
+        length = ts.shape[0]
+        b = noise_block_size(length)
+        noise_key = jax.random.fold_in(key, NOISE_STREAM)
+
+        def block(c, xb):
+            tb, ib = xb
+            z = jax.vmap(lambda t: counter_normal(jax.random.fold_in(noise_key, t), shape))(tb)
+            return lax.scan(body(params, key), c, (tb, ib, z))
+        carry, outs = lax.scan(block, carry, (ts.reshape(length // b, b), inputs.reshape(length // b, b, -1)))
+        return carry, jax.tree.map(lambda x: x.reshape(length, *x.shape[2:]), outs)
 
     def reduce(mode, values):
         return values.astype(jnp.float32).sum(axis=0) if mode == "spikes" else values.mean(axis=0)
@@ -81,11 +113,11 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
     def run(params, key, carry, t0, inputs):
         ts = t0 + jnp.arange(n_steps, dtype=jnp.int32)
         if k == 1:
-            return lax.scan(body(params, key), carry, (ts, inputs))
+            return scan_steps(params, key, carry, ts, inputs)
         blocks = (ts.reshape(n_steps // k, k), inputs.reshape(n_steps // k, k, inputs.shape[-1]))
 
         def block(c, xb):
-            c, outs = lax.scan(body(params, key), c, xb)
+            c, outs = scan_steps(params, key, c, *xb)
             return c, {m: reduce(m, v) for m, v in outs.items()}
         return lax.scan(block, carry, blocks)
 

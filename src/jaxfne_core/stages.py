@@ -139,11 +139,20 @@ class Emitter(Stage):
         """Initial state pytree for one example."""
 
     @abc.abstractmethod
-    def step(self, params, state, current, key, dt: float):
+    def step(self, params, state, current, key, dt: float, *, noise=None):
         """Advance one step of ``dt`` ms under ``current`` (N,) (native units).
 
+        ``key`` is this step's PRNG key. ``noise``: for emitters that declare
+        :meth:`noise_shape`, the engine passes this step's standard-normal draws of that
+        shape (generated for blocks of steps at once, which is several times cheaper on a
+        CPU than drawing inside the step); otherwise None.
         Returns ``(state, spikes (N,) bool, v (N,) mV)``. Pure.
         """
+
+    def noise_shape(self, params):
+        """Shape of the standard-normal draws ``step`` needs per step (e.g. ``(N,)``), or None
+        when it draws its own random numbers from ``key`` (the default)."""
+        return None
 
     def membrane_currents(self, params, state):
         """(S,) transmembrane current of every compartment (nA, outward positive) in ``state``.

@@ -15,20 +15,24 @@ def resolve_connectivity(choice: str, n: int) -> str:
 
 
 def event_chunk(n: int) -> int:
-    """Spikes handled per chunk of event-driven delivery (a power of two, 16..1024)."""
-    return int(max(16, min(1024, 2 ** int(np.ceil(np.log2(max(1.0, n * 2e-3)))))))
+    """Spikes handled per chunk of event-driven delivery: a power of two near n / 1000 (about
+    the spikes of one 0.1 ms step at 10 Hz), 8..512. Measured on a 2-core CPU: 16 at 10^4 and
+    128 at 10^5 beat larger chunks (padding) and smaller ones (loop iterations)."""
+    return int(max(8, min(512, 2 ** int(np.ceil(np.log2(max(1.0, n * 1e-3)))))))
 
 
 def outgoing_table(pre, target, weight, n: int, dummy: int):
-    """ELL by presynaptic cell: (n + 1, kmax) targets and weights; row n and padding point at
-    ``dummy`` with weight 0."""
+    """ELL by presynaptic cell: (n + 1, kmax) targets and weights. Row n (the padding row of
+    spike lists) and the unused slots have weight 0 and point at ``dummy + slot``, a scratch
+    region of kmax entries after the real targets: spreading them keeps padded updates off a
+    single address (repeated adds to one address serialize a scatter). Returns (tgt, wt)."""
     order = np.argsort(pre, kind="stable")
     p, t, w = pre[order], target[order], weight[order]
     counts = np.bincount(p, minlength=n)
     kmax = max(int(counts.max()) if counts.size else 0, 1)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     slot = np.arange(p.size) - starts[p]
-    tgt = np.full((n + 1, kmax), dummy, np.int32)
+    tgt = np.tile(dummy + np.arange(kmax, dtype=np.int32), (n + 1, 1))
     wt = np.zeros((n + 1, kmax), np.float32)
     tgt[p, slot] = t
     wt[p, slot] = w

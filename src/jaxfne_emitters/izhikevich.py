@@ -22,6 +22,7 @@ import numpy as np
 
 from jaxfne_core.claims import SourceCalibration
 from jaxfne_core.errors import ConfigError
+from jaxfne_core.rng import counter_normal
 from jaxfne_core.stages import Circuit, Emitter
 from jaxfne_core.validators import FieldValueError, number, one_of, optional
 
@@ -148,11 +149,14 @@ class IzhikevichEmitter(Emitter):
         v = jnp.full_like(params["a"], self.options.v_init_mV)
         return {"v": v, "u": params["b"] * v}
 
-    def step(self, params, state, current, key, dt):
+    def noise_shape(self, params):
+        return params["a"].shape
+
+    def step(self, params, state, current, key, dt, *, noise=None):
         v, u = state["v"], state["u"]
-        noise = params["noise_sigma"] * np.float32(np.sqrt(1.0 / dt)) * \
-            jax.random.normal(key, v.shape, v.dtype)
-        i_total = current + params["drive"] + noise
+        if noise is None:
+            noise = counter_normal(key, v.shape, v.dtype)
+        i_total = current + params["drive"] + params["noise_sigma"] * np.float32(np.sqrt(1.0 / dt)) * noise
         v2 = v + dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_total)
         u2 = u + dt * (params["a"] * (params["b"] * v - u))
         slope = self.options.surrogate_slope
