@@ -68,10 +68,10 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
             src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"])
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
                                                step_key, dt, **noise)
-        finite = jnp.isfinite(v)
-        newly_bad = (carry["bad_step"] < 0) & ~jnp.all(finite)
+        newly_bad = (carry["bad_step"] < 0) & ~jnp.isfinite(jnp.sum(v))   # any non-finite v
         bad_step = jnp.where(newly_bad, t, carry["bad_step"]).astype(jnp.int32)
-        bad_cell = jnp.where(newly_bad, jnp.argmin(finite), carry["bad_cell"]).astype(jnp.int32)
+        bad_cell = lax.cond(newly_bad, lambda: jnp.argmin(jnp.isfinite(v)).astype(jnp.int32),
+                            lambda: carry["bad_cell"])      # the search runs only on that step
         out = {}
         if "spikes" in modes:
             out["spikes"] = spikes

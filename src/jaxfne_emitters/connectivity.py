@@ -39,6 +39,19 @@ def outgoing_table(pre, target, weight, n: int, dummy: int):
     return tgt, wt
 
 
+def row_channels(pre, edge_channel, n: int):
+    """(n,) the channel of each presynaptic cell's synapses (0 for cells without any); raises
+    ValueError when a cell's synapses use several channels (event delivery scales a cell's
+    whole row by one channel gain)."""
+    first = np.zeros(n, np.int64)
+    first[pre[::-1]] = edge_channel[::-1]          # the channel of each cell's first edge
+    mixed = np.nonzero(first[pre] != edge_channel)[0]
+    if mixed.size:
+        raise ValueError(f"presynaptic cell {int(pre[mixed[0]])} has synapses in several channels; "
+                         f"event connectivity needs one channel per presynaptic cell")
+    return first
+
+
 def random_edges(excitatory: np.ndarray, p: float, w_exc: float, w_inh: float,
                  rng: np.random.Generator, group=None, p_between=None):
     """Each ordered pair i != j is connected with probability p (exact Bernoulli draws up to

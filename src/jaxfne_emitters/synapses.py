@@ -29,7 +29,7 @@ from jaxfne_core.memory import InsufficientMemoryError
 from jaxfne_core.stages import Circuit, Source
 from jaxfne_core.validators import FieldValueError, number
 
-from .connectivity import event_chunk, outgoing_table
+from .connectivity import event_chunk, outgoing_table, row_channels
 from .izhikevich import cell_type_of
 from .presets import CELL_TYPES
 
@@ -97,7 +97,6 @@ class _ChannelSource(Source):
                   "channel_excitatory": jnp.asarray(exc, bool),
                   "gain_exc": jnp.asarray(1.0, jnp.float32),
                   "gain_inh": jnp.asarray(1.0, jnp.float32),
-                  "state0": jnp.zeros((c, n), jnp.float32),
                   "calibration": jnp.asarray(self.options.calibration_nA_per_native or 1.0, jnp.float32),
                   "dt_ms": jnp.asarray(dt, jnp.float32),
                   "pre_gain": jnp.ones((n,), jnp.float32),
@@ -118,15 +117,17 @@ class _ChannelSource(Source):
         if circuit.connectivity == "event":
             tgt, wt = outgoing_table(circuit.pre, ch * n + circuit.post, circuit.weight, n, c * n)
             params["syn_table"] = jnp.asarray(np.stack([tgt, wt.view(np.int32)], axis=-1))
+            params["row_channel"] = jnp.asarray(row_channels(circuit.pre, ch, n), jnp.int32)
+        params["state0"] = jnp.zeros((c * n,), jnp.float32)
         return params
 
     def init_state(self, params):
+        """Flat (C N,) synaptic currents: channel c of cell j at c N + j."""
         return jnp.zeros_like(params["state0"])
 
     def delivered(self, params, spikes):
-        """(C, N) synaptic-current increments from the previous step's spikes."""
-        if "syn_table" in params and spikes.dtype == jnp.bool_:
-            return self._event_delivered(params, spikes)
+        """(C, N) synaptic-current increments from the previous step's spikes (dense and
+        edge-list paths, and float spikes)."""
         s = spikes.astype(jnp.float32) * params["pre_gain"]
         if "W" in params:
             return jnp.einsum("cij,i->cj", params["W"], s)
@@ -137,13 +138,15 @@ class _ChannelSource(Source):
         return inc.reshape(c, n)
 
     @staticmethod
-    def _event_delivered(params, spikes):
-        """Only the spiking cells' outgoing rows: O(N / 32 + spikes x fan-out) a step.
+    def _event_delivered(params, spikes, gain):
+        """Flat (C N,) increments from the spiking cells' outgoing rows (weight x pre gain x
+        channel gain): O(N / 32 + spikes x fan-out) a step.
 
         The spike list is processed in chunks of S rows. Each loop iteration gathers the rows
         found by the previous one (so the index search is materialized once, not re-fused
         into every gathered element) into a scratch buffer updated in place, then scatters
-        them; the rows of the next chunk are searched at the end of the iteration."""
+        them; the rows of the next chunk are searched at the end of the iteration. Padding
+        slots scatter 0 into kmax scratch entries after the C N real ones."""
         n = spikes.shape[0]
         c = params["decay"].shape[0]
         table = params["syn_table"]                  # (n + 1, kmax, 2): target, weight bits
@@ -151,7 +154,8 @@ class _ChannelSource(Source):
         size = event_chunk(n)
         events = SpikeEvents(spikes)
         n_chunks = (events.count + size - 1) // size
-        row_gain = jnp.concatenate([params["pre_gain"], jnp.zeros((1,), jnp.float32)])
+        # a cell's synapses all use one channel: its pre gain and its channel's gain
+        row_gain = jnp.concatenate([params["pre_gain"] * gain[params["row_channel"]], jnp.zeros((1,), jnp.float32)])
 
         def body(i, carry):
             acc, rows, buf = carry
@@ -161,16 +165,20 @@ class _ChannelSource(Source):
             return acc, events.indices((i + 1) * size, size), buf
         init = (jnp.zeros((c * n + kmax,), jnp.float32), events.indices(0, size),
                 jnp.zeros((size * kmax + 1, 2), jnp.int32))
-        acc = jax.lax.fori_loop(0, n_chunks, body, init)[0]
-        return acc[:c * n].reshape(c, n)
+        return jax.lax.fori_loop(0, n_chunks, body, init)[0][:c * n]
 
     def step(self, params, state, spikes):
+        c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
         gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
-        state = state * params["decay"][:, None] + gain[:, None] * self.delivered(params, spikes)
-        i_syn = state[0]
-        for k in range(1, state.shape[0]):     # adds, not a reduce: keeps the step one fused loop
-            i_syn = i_syn + state[k]
-        transmembrane = params["calibration"] * jnp.concatenate([i_syn, -state.reshape(-1)])
+        if "syn_table" in params and spikes.dtype == jnp.bool_:
+            inc = self._event_delivered(params, spikes, gain)
+        else:
+            inc = (gain[:, None] * self.delivered(params, spikes)).reshape(-1)
+        state = state * jnp.broadcast_to(params["decay"][:, None], (c, n)).reshape(-1) + inc
+        i_syn = state[:n]
+        for k in range(1, c):     # adds, not a reduce: keeps the step one fused loop
+            i_syn = i_syn + state[k * n:(k + 1) * n]
+        transmembrane = params["calibration"] * jnp.concatenate([i_syn, -state])
         return state, i_syn, transmembrane
 
     def tunables(self, circuit):
