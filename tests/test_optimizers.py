@@ -27,8 +27,6 @@ OPTIMIZERS = [
     ("random_search", dict(steps=6)),                                          # 97 evaluations
     ("gsdr", dict(steps=40)),                                                  # 41
     ("agsdr", dict(steps=8, options={"population": 8})),                       # 65
-    ("optax", dict(steps=40, options={"method": "adam", "learning_rate": 0.05,
-                                      "differentiability": "declared_surrogate"})),
 ]
 
 
@@ -36,7 +34,7 @@ OPTIMIZERS = [
 def test_each_optimizer_recovers_a_known_drive(name, kwargs, target_rate):
     """Drive 6 generates the target rate; from drive 3 each optimizer finds 6 +- 0.75 (the rate
     is a staircase in the drive: neighbouring drives give the same spike count)."""
-    start = model_with_drive(3.0, surrogate=1.0 if name == "optax" else None)
+    start = model_with_drive(3.0)
     obj = jtfne.objective("fit").loss("rate", target=target_rate, metric="spike_rate_hz")
     tuned, report = start.tune(obj, name, tunables=["emitter.drive.E"],
                                bounds={"emitter.drive.E": (0.0, 15.0)}, sim=SIM, seed=0, **kwargs)
@@ -45,6 +43,23 @@ def test_each_optimizer_recovers_a_known_drive(name, kwargs, target_rate):
     rate = float(np.asarray(tuned.simulate(SIM)["spikes"]).sum() / 40 / 0.2)
     assert (rate - target_rate) ** 2 == pytest.approx(report.best_loss, abs=1e-3)
     json.dumps(report.to_dict(), allow_nan=False)
+
+
+def test_optax_recovers_a_known_drive_by_surrogate_gradients():
+    """Adam on gradients through 2,000 steps: the mean V_m made by drive 2 is recovered from
+    drive 0.5. (Gradients of spike *counts* through 200 ms of this network flip sign from one
+    drive to the next, measured: they are not informative enough for a rate target; the mean
+    membrane potential's are, below the RS rheobase.)"""
+    target = float(np.asarray(model_with_drive(2.0, surrogate=1.0).simulate(SIM)["V_m"]).mean())
+    start = model_with_drive(0.5, surrogate=1.0)
+    obj = jtfne.objective("fit").loss("vm", target=target, metric="mean_V_m")
+    tuned, report = start.tune(obj, "optax", tunables=["emitter.drive.E"], bounds={"emitter.drive.E": (0.0, 4.0)},
+                               sim=SIM, seed=0, steps=40,
+                               options={"method": "adam", "learning_rate": 0.05,
+                                        "differentiability": "declared_surrogate"})
+    assert report.best_loss <= 0.05 * report.initial_loss
+    assert report.best["emitter.drive.E"] == pytest.approx(2.0, abs=0.25)
+    assert all(np.isfinite(h["grad_norm"]) for h in report.to_dict()["history"][1:])
 
 
 @pytest.mark.parametrize("problem", ["rosenbrock2", "rosenbrock5", "noisy_quadratic5"])

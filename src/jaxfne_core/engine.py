@@ -35,7 +35,7 @@ def noise_block_size(n_steps: int) -> int:
 
 def initial_carry(stages, params, n_cells: int):
     emitter, source = stages["emitter"], stages["source"]
-    return {
+    carry = {
         "emitter": emitter.init_state(params["emitter"]),
         "source": source.init_state(params["source"]),
         "spikes": jnp.zeros((n_cells,), emitter.spike_dtype),
@@ -43,6 +43,9 @@ def initial_carry(stages, params, n_cells: int):
         "bad_step": jnp.asarray(-1, jnp.int32),
         "bad_cell": jnp.asarray(-1, jnp.int32),
     }
+    if "projection" in params:                   # the source projects the field itself
+        carry["projected"] = jnp.zeros_like(params["projection"]["state0"])
+    return carry
 
 
 def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1):
@@ -64,6 +67,11 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], drive, step_key, dt, **noise)
             membrane = emitter.membrane_currents(params["emitter"], em_state)
             src_state, _, i_tm = source.step(params["source"], carry["source"], spikes, membrane)
+        elif "projection" in params:
+            src_state, projected, i_syn, values = source.step_projected(
+                params["source"], params["projection"], carry["source"], carry["projected"], carry["spikes"])
+            em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
+                                               step_key, dt, **noise)
         else:
             src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"])
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
@@ -80,12 +88,13 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
         if "sources" in modes:
             out["sources"] = i_tm
         if need_field:
-            f = field.apply(params["field"], i_tm)
+            f = field.split_readout(values) if "projection" in params else field.apply(params["field"], i_tm)
             for m in FIELD_MODES:
                 if m in modes:
                     out[m] = f[m]
         carry = {"emitter": em_state, "source": src_state, "spikes": spikes,
-                 "bad_step": bad_step, "bad_cell": bad_cell}
+                 "bad_step": bad_step, "bad_cell": bad_cell,
+                 **({"projected": projected} if "projection" in params else {})}
         return carry, out
 
     def body(params, key):

@@ -24,6 +24,7 @@ from .readouts import compute_readout
 from .memory import check_fits, run_bytes
 from .receipts import make_receipt
 from .signals import Signals
+from .stages import Source
 
 PROGRESS_MIN_STEPS = 200_000  # auto progress bar for runs with more cell-steps x 1e-3 than this
 
@@ -141,11 +142,25 @@ class Model:
                 extent = {} if self._source_segments is None else {"segments_um": self._source_segments}
                 params["field"] = p.field.operator(self._source_positions, self._probe_geometry,
                                                    self.circuit, **extent)
+                projection = self._field_projection(params)
+                if projection is not None:
+                    params["projection"] = projection
             params["drive"] = {"W": jnp.zeros((0, self.n_cells), jnp.float32)}
             if self.tuned:
                 params = self.apply_tunables(params, {k: jnp.float32(v) for k, v in self.tuned.items()})
             self._params[dt_ms] = params
         return self._params[dt_ms]
+
+    def _field_projection(self, params):
+        """The source's projection of the field readout (only when LFP/CSD are recorded and
+        the transmembrane currents themselves are not), or None."""
+        p, modes = self.pipeline, self.pipeline.probe.modes
+        if p.source.reads_membrane or "sources" in modes or not {"LFP", "CSD"} & set(modes):
+            return None
+        if type(p.source).field_projection is Source.field_projection:
+            return None
+        matrix = p.field.readout_matrix(params["field"], self._source_positions.shape[0])
+        return p.source.field_projection(params["source"], matrix)
 
     # ------------------------------------------------------------------ simulation
     def _runner(self, n_steps: int, dt_ms: float):

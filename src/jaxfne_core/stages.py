@@ -223,6 +223,18 @@ class Source(Stage):
         are positive outward (a source), and each cell's sum to zero. Pure.
         """
 
+    def field_projection(self, params, matrix: np.ndarray):
+        """Optional fast path for the field: arrays (pytree, with ``state0``, the initial
+        projected state) that let :meth:`step_projected` return ``matrix @ transmembrane``
+        without forming the (S,) transmembrane currents, or None (the default: the engine
+        applies the field to them). matrix: (R, S), :meth:`Field.readout_matrix`."""
+        return None
+
+    def step_projected(self, params, projection, state, projected_state, spikes):
+        """Like :meth:`step`, with the field readout: returns ``(state, projected_state,
+        synaptic_current (N,), values (R,))`` with values = matrix @ transmembrane."""
+        raise NotImplementedError(f"{self.label} has no field projection")
+
     def tunables(self, circuit: Circuit) -> dict:
         return {}
 
@@ -251,6 +263,21 @@ class Field(Stage):
     @abc.abstractmethod
     def apply(self, params, currents):
         """(S,) currents -> dict with ``LFP`` (C,) and ``CSD`` (C,). Pure and linear."""
+
+    def readout_matrix(self, params, n_sources: int) -> np.ndarray:
+        """(2C, S) matrix of :meth:`apply`: LFP rows, then CSD rows. The default recovers it
+        from ``apply`` by reverse-mode differentiation (2C vector-Jacobian products; exact,
+        as apply is linear); fields holding the matrix return it directly."""
+        import jax
+        import jax.numpy as jnp
+        rows = lambda i: jnp.concatenate([self.apply(params, i)["LFP"], self.apply(params, i)["CSD"]])
+        return np.asarray(jax.jacrev(rows)(jnp.zeros((n_sources,), jnp.float32)))
+
+    @staticmethod
+    def split_readout(values) -> dict:
+        """(2C,) values ordered as :meth:`readout_matrix`'s rows -> {"LFP", "CSD"}."""
+        c = values.shape[0] // 2
+        return {"LFP": values[:c], "CSD": values[c:]}
 
     def units(self, claims) -> dict:
         """Units of LFP and CSD given the assembled upstream claims."""

@@ -138,9 +138,17 @@ class _ChannelSource(Source):
         return inc.reshape(c, n)
 
     @staticmethod
-    def _event_delivered(params, spikes, gain):
-        """Flat (C N,) increments from the spiking cells' outgoing rows (weight x pre gain x
-        channel gain): O(N / 32 + spikes x fan-out) a step.
+    def _row_gain(params, gain):
+        """(N + 1,) scale of each presynaptic cell's row (its pre gain x its channel's gain; a
+        cell's synapses all use one channel); 0 for the padding row N."""
+        return jnp.concatenate([params["pre_gain"] * gain[params["row_channel"]], jnp.zeros((1,), jnp.float32)])
+
+    @classmethod
+    def _event_delivered(cls, params, spikes, gain, field_rows=None):
+        """Flat (C N,) increments from the spiking cells' outgoing rows (weight x row gain):
+        O(N / 32 + spikes x fan-out) a step. With ``field_rows`` (N + 1, R), also the (C, R)
+        increments of the projected field (each spiking cell's row x its row gain, added to
+        its channel).
 
         The spike list is processed in chunks of S rows. Each loop iteration gathers the rows
         found by the previous one (so the index search is materialized once, not re-fused
@@ -154,32 +162,76 @@ class _ChannelSource(Source):
         size = event_chunk(n)
         events = SpikeEvents(spikes)
         n_chunks = (events.count + size - 1) // size
-        # a cell's synapses all use one channel: its pre gain and its channel's gain
-        row_gain = jnp.concatenate([params["pre_gain"] * gain[params["row_channel"]], jnp.zeros((1,), jnp.float32)])
+        row_gain = cls._row_gain(params, gain)
+        row_channel = jnp.concatenate([params["row_channel"], jnp.zeros((1,), jnp.int32)])
 
         def body(i, carry):
-            acc, rows, buf = carry
+            acc, field, rows, buf = carry
             buf = jax.lax.dynamic_update_slice(buf, table[rows].reshape(size * kmax, 2), (0, 0))
             weight = jax.lax.bitcast_convert_type(buf[:-1, 1], jnp.float32) * jnp.repeat(row_gain[rows], kmax)
             acc = acc.at[buf[:-1, 0]].add(weight, mode="promise_in_bounds")
-            return acc, events.indices((i + 1) * size, size), buf
-        init = (jnp.zeros((c * n + kmax,), jnp.float32), events.indices(0, size),
-                jnp.zeros((size * kmax + 1, 2), jnp.int32))
-        return jax.lax.fori_loop(0, n_chunks, body, init)[0][:c * n]
+            if field_rows is not None:
+                field = field.at[row_channel[rows]].add(row_gain[rows][:, None] * field_rows[rows])
+            return acc, field, events.indices((i + 1) * size, size), buf
+        r = 1 if field_rows is None else field_rows.shape[1]
+        init = (jnp.zeros((c * n + kmax,), jnp.float32), jnp.zeros((c, r), jnp.float32),
+                events.indices(0, size), jnp.zeros((size * kmax + 1, 2), jnp.int32))
+        acc, field = jax.lax.fori_loop(0, n_chunks, body, init)[:2]
+        return acc[:c * n], field
 
-    def step(self, params, state, spikes):
+    def _advance(self, params, state, spikes, field_rows=None):
+        """Decay and deliver: -> (state, i_syn, projected field increments or None)."""
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
         gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
+        field_inc = None
         if "syn_table" in params and spikes.dtype == jnp.bool_:
-            inc = self._event_delivered(params, spikes, gain)
+            inc, field_inc = self._event_delivered(params, spikes, gain, field_rows)
         else:
             inc = (gain[:, None] * self.delivered(params, spikes)).reshape(-1)
+            if field_rows is not None:    # float spikes: every cell's row, weighted by its spike
+                s = spikes.astype(jnp.float32) * self._row_gain(params, gain)[:n]
+                field_inc = jax.ops.segment_sum(s[:, None] * field_rows[:n], params["row_channel"],
+                                                num_segments=c)
         state = state * jnp.broadcast_to(params["decay"][:, None], (c, n)).reshape(-1) + inc
         i_syn = state[:n]
         for k in range(1, c):     # adds, not a reduce: keeps the step one fused loop
             i_syn = i_syn + state[k * n:(k + 1) * n]
+        return state, i_syn, field_inc
+
+    def step(self, params, state, spikes):
+        state, i_syn, _ = self._advance(params, state, spikes)
         transmembrane = params["calibration"] * jnp.concatenate([i_syn, -state])
         return state, i_syn, transmembrane
+
+    def field_projection(self, params, matrix):
+        """The field readout as per-presynaptic-cell rows. With sources [somata; channel-c
+        sites] and transmembrane = calibration [i_syn; -state_c], the readout is
+        calibration sum_c B_c state_c with B_c = M_soma - M_site_c; each channel's projected
+        state z_c = B_c state_c obeys the same decay as state_c, and a spike of cell p adds
+        its row gain x F[p], F[p] = sum over p's synapses of w B_c[:, target]. A step then
+        costs O(spikes x R) instead of O(R x S). Needs the event tables (else None)."""
+        if "syn_table" not in params:
+            return None
+        import scipy.sparse
+        c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
+        m = np.asarray(matrix, np.float64)
+        table = np.asarray(params["syn_table"])
+        kmax = table.shape[1]
+        b = np.concatenate([(m[:, :n] - m[:, (k + 1) * n:(k + 2) * n]).T for k in range(c)]
+                           + [np.zeros((kmax, m.shape[0]))])               # (C N + kmax, R)
+        weights = scipy.sparse.csr_matrix(
+            (table[:n, :, 1].view(np.float32).ravel().astype(np.float64), table[:n, :, 0].ravel(),
+             np.arange(n + 1) * kmax), shape=(n, c * n + kmax))
+        rows = np.concatenate([weights @ b, np.zeros((1, m.shape[0]))])     # (N + 1, R)
+        return {"rows": jnp.asarray(rows, jnp.float32), "state0": jnp.zeros((c, m.shape[0]), jnp.float32)}
+
+    def step_projected(self, params, projection, state, projected, spikes):
+        state, i_syn, field_inc = self._advance(params, state, spikes, projection["rows"])
+        projected = projected * params["decay"][:, None] + field_inc
+        values = projected[0]
+        for k in range(1, projected.shape[0]):
+            values = values + projected[k]
+        return state, projected, i_syn, params["calibration"] * values
 
     def tunables(self, circuit):
         names, tau = self.channels(circuit)[:2]

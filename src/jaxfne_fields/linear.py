@@ -14,6 +14,9 @@ class StackedOperatorField(Field):
     def stack(lfp_matrix, csd_matrix) -> dict:
         return {"M": jnp.asarray(np.concatenate([lfp_matrix, csd_matrix], axis=0), jnp.float32)}
 
+    def readout_matrix(self, params, n_sources):
+        return np.asarray(params["M"])
+
     def apply(self, params, currents):
         y = params["M"] @ currents
         c = y.shape[0] // 2
