@@ -1,11 +1,16 @@
 """The shared canonical Izhikevich workload (../shared/bench/workload.py) through jaxfne's API.
 
 Usage: python benchmarks/canonical.py --n 1000 [--t-ms 1000] [--field none|proxy|volume]
-       [--trials 1] [--bench-dir ../shared/bench]
+       [--trials 1] [--reps 1] [--result] [--bench-dir ../shared/bench]
 The network is the peers' one: the same explicit edge list (workload.edges), 80% RS / 20% FS in
 index blocks, exponential current synapses tau 5 ms (one step of delay), noise SD 5 (E) / 2 (I)
-per ms^0.5, dt 0.1 ms. Prints one JSON line: n, t_ms, compile_s, run_s, rate_hz,
-syn_events_per_s, peak_rss_mb (and trials_per_s with --trials > 1).
+per ms^0.5, dt 0.1 ms; a 32-contact probe (50 um pitch) records LFP with --field.
+Prints one JSON line: n, t_ms, build_s (edges, tables, field operator), compile_s (first call
+minus a later one), run_s (median of --reps runs after the first), rate_hz, syn_events_per_s,
+peak_rss_mb; with --trials B > 1 also the trials per second of one vmapped batch of B runs and
+of sequential runs, and their ratio. --result prints it as the peers' ``RESULT {json}`` line
+(with N, T_ms, spikes), so ../shared/bench/run_all.py can run it in rounds with them:
+  python ../shared/bench/run_all.py --N 10000 --extra 'jaxfne=.venv/bin/python benchmarks/canonical.py --result'
 """
 import argparse
 import json
@@ -18,8 +23,10 @@ import jax
 import numpy as np
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--n", type=int, default=1000)
-ap.add_argument("--t-ms", type=float, default=1000.0)
+ap.add_argument("--n", "--N", dest="n", type=int, default=1000)
+ap.add_argument("--t-ms", "--T", dest="t_ms", type=float, default=1000.0)
+ap.add_argument("--reps", type=int, default=1)
+ap.add_argument("--result", action="store_true", help="print the peers' RESULT line")
 ap.add_argument("--field", default="none", choices=["none", "proxy", "volume"])
 ap.add_argument("--trials", type=int, default=1)
 ap.add_argument("--connectivity", default="event", choices=["event", "edge_list", "dense"])
@@ -65,18 +72,32 @@ if __name__ == "__main__":
     t0 = time.perf_counter()
     np.asarray(model.simulate(sim, progress=False)["spikes"])
     first = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    spikes = np.asarray(model.simulate(jtfne.simulation(args.t_ms, W.DT, args.seed + 1), progress=False)["spikes"])
-    run_s = time.perf_counter() - t0
+    runs, cpu = [], []
+    for r in range(max(1, args.reps)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        spikes = np.asarray(model.simulate(jtfne.simulation(args.t_ms, W.DT, args.seed + 1 + r),
+                                           progress=False)["spikes"])
+        runs.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    run_s = float(np.median(runs))
     total = int(spikes.sum())
     out = {"tool": "jaxfne", "n": args.n, "t_ms": args.t_ms, "field": args.field, "connectivity": args.connectivity,
-           "build_s": round(build_s, 3), "compile_s": round(first - run_s, 3), "run_s": round(run_s, 3),
+           "build_s": round(build_s, 3), "compile_s": round(first - runs[0], 3), "run_s": round(run_s, 3),
+           "runs": [round(x, 3) for x in runs], "cpu_s": round(float(np.median(cpu)), 3),
            "rate_hz": round(total / args.n / (args.t_ms / 1000.0), 3),
            "syn_events_per_s": round(total * W.K / run_s),
-           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}
+           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+           "jax": jax.__version__, "device": str(jax.devices()[0].device_kind)}
     if args.trials > 1:
-        model.simulate_batch(sim, seeds=range(args.trials))
+        seeds = range(100, 100 + args.trials)
+        np.asarray(model.simulate_batch(sim, seeds=seeds)["spikes"])          # compile
         t0 = time.perf_counter()
-        np.asarray(model.simulate_batch(sim, seeds=range(args.trials))["spikes"])
-        out["trials_per_s"] = round(args.trials / (time.perf_counter() - t0), 3)
-    print(json.dumps(out), flush=True)
+        np.asarray(model.simulate_batch(sim, seeds=seeds)["spikes"])
+        batch_s = time.perf_counter() - t0
+        out.update(trials=args.trials, trials_per_s=round(args.trials / batch_s, 3),
+                   trials_per_s_sequential=round(1.0 / run_s, 3), batch_speedup=round(run_s * args.trials / batch_s, 2))
+    if args.result:
+        out.update(N=args.n, T_ms=args.t_ms, spikes=total)
+        W.report(**out)
+    else:
+        print(json.dumps(out), flush=True)

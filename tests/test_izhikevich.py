@@ -149,3 +149,13 @@ def test_a_run_that_would_not_fit_is_refused_before_allocation(small_cfg, monkey
     model.simulate(jtfne.simulation(5.0, 0.1, 0))                              # small runs still go
     with pytest.raises(memory.InsufficientMemoryError, match="a batch of 64 runs"):
         model.simulate_batch(jtfne.simulation(500.0, 0.1, 0), seeds=range(64))
+
+
+def test_event_tables_that_would_not_fit_are_refused_before_they_are_built(monkeypatch):
+    from jaxfne_core import memory
+    cfg = jtfne.configuration().network(n=2000, p_connect=0.1, seed=1, connectivity="event").no_field().probe(modes=["spikes"])
+    model = jtfne.construct(cfg)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 * 2**20)         # pretend 2 MiB
+    with pytest.raises(memory.InsufficientMemoryError,
+                       match=r"the event synapse table of 2000 cells .* needs 0\.\d+ GiB, but 0\.00 GiB"):
+        model.params(0.1)

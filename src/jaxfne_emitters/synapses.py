@@ -24,12 +24,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.claims import ChargeConservation, SourceCalibration
-from jaxfne_core.events import SpikeEvents
-from jaxfne_core.memory import InsufficientMemoryError
+from jaxfne_core.memory import InsufficientMemoryError, check_fits
 from jaxfne_core.stages import Circuit, Source
 from jaxfne_core.validators import FieldValueError, number
 
-from .connectivity import event_chunk, outgoing_table, row_channels
+from .connectivity import outgoing_table, row_channels
+from .event_delivery import deliver
 from .izhikevich import cell_type_of
 from .presets import CELL_TYPES
 
@@ -115,6 +115,9 @@ class _ChannelSource(Source):
             params["segment"] = jnp.asarray(ch * n + circuit.post, jnp.int32)
             params["w"] = jnp.asarray(circuit.weight, jnp.float32)
         if circuit.connectivity == "event":
+            kmax = max(int(np.bincount(circuit.pre, minlength=n).max()) if circuit.pre.size else 0, 1)
+            check_fits((n + 1) * kmax * 8 * 2 + circuit.pre.size * 12,     # table (+ its build copy), edges
+                       f"the event synapse table of {n} cells with up to {kmax} outgoing synapses each")
             tgt, wt = outgoing_table(circuit.pre, ch * n + circuit.post, circuit.weight, n, c * n)
             params["syn_table"] = jnp.asarray(np.stack([tgt, wt.view(np.int32)], axis=-1))
             params["row_channel"] = jnp.asarray(row_channels(circuit.pre, ch, n), jnp.int32)
@@ -143,49 +146,15 @@ class _ChannelSource(Source):
         cell's synapses all use one channel); 0 for the padding row N."""
         return jnp.concatenate([params["pre_gain"] * gain[params["row_channel"]], jnp.zeros((1,), jnp.float32)])
 
-    @classmethod
-    def _event_delivered(cls, params, spikes, gain, field_rows=None):
-        """Flat (C N,) increments from the spiking cells' outgoing rows (weight x row gain):
-        O(N / 32 + spikes x fan-out) a step. With ``field_rows`` (N + 1, R), also the (C, R)
-        increments of the projected field (each spiking cell's row x its row gain, added to
-        its channel).
-
-        The spike list is processed in chunks of S rows. Each loop iteration gathers the rows
-        found by the previous one (so the index search is materialized once, not re-fused
-        into every gathered element) into a scratch buffer updated in place, then scatters
-        them; the rows of the next chunk are searched at the end of the iteration. Padding
-        slots scatter 0 into kmax scratch entries after the C N real ones."""
-        n = spikes.shape[0]
-        c = params["decay"].shape[0]
-        table = params["syn_table"]                  # (n + 1, kmax, 2): target, weight bits
-        kmax = table.shape[1]
-        size = event_chunk(n)
-        events = SpikeEvents(spikes)
-        n_chunks = (events.count + size - 1) // size
-        row_gain = cls._row_gain(params, gain)
-        row_channel = jnp.concatenate([params["row_channel"], jnp.zeros((1,), jnp.int32)])
-
-        def body(i, carry):
-            acc, field, rows, buf = carry
-            buf = jax.lax.dynamic_update_slice(buf, table[rows].reshape(size * kmax, 2), (0, 0))
-            weight = jax.lax.bitcast_convert_type(buf[:-1, 1], jnp.float32) * jnp.repeat(row_gain[rows], kmax)
-            acc = acc.at[buf[:-1, 0]].add(weight, mode="promise_in_bounds")
-            if field_rows is not None:
-                field = field.at[row_channel[rows]].add(row_gain[rows][:, None] * field_rows[rows])
-            return acc, field, events.indices((i + 1) * size, size), buf
-        r = 1 if field_rows is None else field_rows.shape[1]
-        init = (jnp.zeros((c * n + kmax,), jnp.float32), jnp.zeros((c, r), jnp.float32),
-                events.indices(0, size), jnp.zeros((size * kmax + 1, 2), jnp.int32))
-        acc, field = jax.lax.fori_loop(0, n_chunks, body, init)[:2]
-        return acc[:c * n], field
-
     def _advance(self, params, state, spikes, field_rows=None):
         """Decay and deliver: -> (state, i_syn, projected field increments or None)."""
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
         gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
         field_inc = None
         if "syn_table" in params and spikes.dtype == jnp.bool_:
-            inc, field_inc = self._event_delivered(params, spikes, gain, field_rows)
+            row_channel = jnp.concatenate([params["row_channel"], jnp.zeros((1,), jnp.int32)])
+            inc, field_inc = deliver(params["syn_table"], self._row_gain(params, gain), spikes, row_channel, c,
+                                     field_rows)
         else:
             inc = (gain[:, None] * self.delivered(params, spikes)).reshape(-1)
             if field_rows is not None:    # float spikes: every cell's row, weighted by its spike
@@ -214,6 +183,8 @@ class _ChannelSource(Source):
             return None
         import scipy.sparse
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
+        check_fits(8 * matrix.shape[0] * ((c + 1) * n + 2 * matrix.shape[1]),
+                   f"the field projection of {n} cells onto {matrix.shape[0]} readout rows")
         m = np.asarray(matrix, np.float64)
         table = np.asarray(params["syn_table"])
         kmax = table.shape[1]
