@@ -108,6 +108,14 @@ def check_emitter(stage):
     keys = jax.random.split(key, 3)
     _, spk_b, v_b = jax.vmap(one, in_axes=(None, None, None, 0))(params, state, current, keys)
     assert v_b.shape == (3, 10)
+    shape = stage.noise_shape(params)
+    if shape is not None:     # declared noise: the engine's draws are used, and they matter
+        z = jax.random.normal(key, tuple(shape))
+        _, _, v0 = stage.step(params, state, current, key, 0.1, noise=jnp.zeros(tuple(shape)))
+        _, _, v1 = stage.step(params, state, current, key, 0.1, noise=z)
+        _, _, v2 = stage.step(params, state, current, jax.random.key(5), 0.1, noise=z)
+        assert np.array_equal(np.asarray(v1), np.asarray(v2)), "with noise= given, the step must not draw from key"
+        assert not np.array_equal(np.asarray(v0), np.asarray(v1)), "the noise= draws do not reach the step"
 
 
 def check_source(stage):
@@ -140,6 +148,18 @@ def check_source(stage):
         batch = jnp.stack([spikes, ~spikes, spikes])
         _, i_b, _ = jax.vmap(step, in_axes=(None, None, 0))(params, state, batch)
         assert i_b.shape == (3, n)
+        matrix = np.random.default_rng(2).normal(size=(4, pos.shape[0]))
+        projection = None if stage.reads_membrane else stage.field_projection(params, matrix)
+        if projection is not None:       # the projected readout equals matrix @ transmembrane
+            s1, s2 = state, state
+            z = jnp.zeros_like(projection["state0"])
+            for spk in (spikes, ~spikes, spikes):
+                s1, i1, tm = stage.step(params, s1, spk)
+                s2, z, i2, values = stage.step_projected(params, projection, s2, z, spk)
+                expect = matrix @ np.asarray(tm, np.float64)
+                np.testing.assert_allclose(np.asarray(values), expect, rtol=1e-4,
+                                           atol=1e-4 * np.abs(expect).max(), err_msg="projected field readout")
+                np.testing.assert_allclose(np.asarray(i2), np.asarray(i1), rtol=1e-6, atol=1e-6)
 
 
 def check_field(stage):
