@@ -64,3 +64,11 @@ def test_default_readout_matrix_is_the_field_operator():
     f = field.apply(params, i)
     np.testing.assert_allclose(default @ np.asarray(i), np.concatenate([f["LFP"], f["CSD"]]), rtol=1e-4, atol=1e-4)
     assert isinstance(field, LaminarProxyField) and jnp.asarray(default).shape[0] == 2 * 8
+
+
+def test_sources_without_a_projection_refuse_the_projected_step():
+    from jaxfne_bridges.compartments import CompartmentSource
+    source = CompartmentSource()
+    assert source.field_projection({}, np.zeros((2, 3))) is None
+    with pytest.raises(NotImplementedError, match="has no field projection"):
+        source.step_projected({}, {}, None, None, None)

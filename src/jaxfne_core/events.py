@@ -4,7 +4,8 @@
 about 120 us a step at N = 10^4 on a CPU (more than the rest of the network's step). Here
 the spikes are packed into 32-bit words, a word's spikes are counted with ``popcount``, the
 prefix sum runs over the N / 32 words only, and the q-th spike is found by a binary search
-over the words followed by a five-level binary search for the set bit inside its word.
+over the words followed by a five-level binary search for the set bit inside its word. The
+list is ordered by word, then bit, not by cell index: delivery does not depend on the order.
 
 ``SpikeEvents`` is computed once a step; ``indices(start, size)`` then gives any window of
 the spike list (for chunked delivery), padded with ``n`` (a dummy row) past the last spike.
