@@ -22,14 +22,16 @@ from jaxfne_core.events import SpikeEvents
 from .connectivity import event_chunk
 
 
-def _deliver(table, row_gain, spikes, field_rows, row_channel, n_channels: int):
+def _deliver(table, row_gain, spikes, state, field_rows, row_channel, n_channels: int):
     """Flat multi-trial implementation. table (N + 1, kmax, 2) int32 [target, weight bits],
-    targets < C N real, >= C N scratch; row_gain (T (N + 1),); spikes (T N,) bool;
-    field_rows (N + 1, R) or None; row_channel (N + 1,) int32. Returns (T C N,) increments
-    and (T C, R) projected-field increments (or (T C, 1) zeros without field rows)."""
+    targets < C N real, C N + slot scratch; row_gain (T (N + 1),); spikes (T N,) bool;
+    state (T (C N + kmax),): each trial's synaptic state and scratch, added to in place;
+    field_rows (N + 1, R) or None; row_channel (N + 1,) int32. Returns the state and the
+    (T C, R) projected-field increments (or (T C, 1) zeros without field rows)."""
     n, kmax = table.shape[0] - 1, table.shape[1]
     c = n_channels
     trials = spikes.shape[0] // n
+    block = c * n + kmax
     size = event_chunk(trials * n)
     events = SpikeEvents(spikes)
     n_chunks = (events.count + size - 1) // size
@@ -43,45 +45,43 @@ def _deliver(table, row_gain, spikes, field_rows, row_channel, n_channels: int):
         target = buf[:-1, 0]
         gain = row_gain[trial * (n + 1) + row]
         weight = jax.lax.bitcast_convert_type(buf[:-1, 1], jnp.float32) * jnp.repeat(gain, kmax)
-        offset = jnp.repeat(trial * (c * n), kmax)
-        target = jnp.where(target < c * n, target + offset, target + (trials - 1) * c * n)
-        acc = acc.at[target].add(weight, mode="promise_in_bounds")
+        acc = acc.at[target + jnp.repeat(trial * block, kmax)].add(weight, mode="promise_in_bounds")
         if field_rows is not None:
             field = field.at[trial * c + row_channel[row]].add(gain[:, None] * field_rows[row])
         return acc, field, events.indices((i + 1) * size, size), buf
 
-    init = (jnp.zeros((trials * c * n + kmax,), jnp.float32), jnp.zeros((trials * c, r), jnp.float32),
+    init = (state, jnp.zeros((trials * c, r), jnp.float32),
             events.indices(0, size), jnp.zeros((size * kmax + 1, 2), jnp.int32))
-    acc, field = jax.lax.fori_loop(0, n_chunks, body, init)[:2]
-    return acc[:trials * c * n], field
+    return jax.lax.fori_loop(0, n_chunks, body, init)[:2]
 
 
 @functools.lru_cache(maxsize=None)
 def _batched(n_channels: int, with_field: bool):
     """The custom-vmapped delivery for this static configuration."""
 
-    def run(table, row_gain, spikes, field_rows, row_channel):
-        return _deliver(table, row_gain, spikes, field_rows if with_field else None, row_channel, n_channels)
+    def run(table, row_gain, spikes, state, field_rows, row_channel):
+        return _deliver(table, row_gain, spikes, state, field_rows if with_field else None, row_channel, n_channels)
 
     fn = custom_vmap(run)
 
     @fn.def_vmap
-    def rule(axis_size, in_batched, table, row_gain, spikes, field_rows, row_channel):
-        if in_batched[0] or in_batched[3] or in_batched[4]:    # batched tables: one trial at a time
+    def rule(axis_size, in_batched, table, row_gain, spikes, state, field_rows, row_channel):
+        if in_batched[0] or in_batched[4] or in_batched[5]:    # batched tables: one trial at a time
             axes = [0 if b else None for b in in_batched]
-            out = jax.vmap(run, in_axes=axes)(table, row_gain, spikes, field_rows, row_channel)
+            out = jax.vmap(run, in_axes=axes)(table, row_gain, spikes, state, field_rows, row_channel)
             return out, (True, True)
         lead = lambda x, b: x if b else jnp.broadcast_to(x, (axis_size,) + x.shape)
-        row_gain, spikes = lead(row_gain, in_batched[1]), lead(spikes, in_batched[2])
-        acc, field = fn(table, row_gain.reshape(-1), spikes.reshape(-1), field_rows, row_channel)
-        return (acc.reshape(axis_size, -1), field.reshape(axis_size, -1, field.shape[-1])), (True, True)
+        row_gain, spikes, state = (lead(x, b) for x, b in zip((row_gain, spikes, state), in_batched[1:4]))
+        state, field = fn(table, row_gain.reshape(-1), spikes.reshape(-1), state.reshape(-1), field_rows, row_channel)
+        return (state.reshape(axis_size, -1), field.reshape(axis_size, -1, field.shape[-1])), (True, True)
 
     return fn
 
 
-def deliver(table, row_gain, spikes, row_channel, n_channels: int, field_rows=None):
-    """One trial: (C N,) increments and (C, R) projected-field increments (None without
-    ``field_rows``). row_gain (N + 1,) with 0 at N; row_channel (N + 1,)."""
+def deliver(table, row_gain, spikes, state, row_channel, n_channels: int, field_rows=None):
+    """One trial: ``state`` (C N + kmax,) plus the spikes' rows, and the (C, R) projected-field
+    increments (None without ``field_rows``). row_gain (N + 1,) with 0 at N; row_channel
+    (N + 1,)."""
     dummy = jnp.zeros((1, 1), jnp.float32) if field_rows is None else field_rows
-    acc, field = _batched(n_channels, field_rows is not None)(table, row_gain, spikes, dummy, row_channel)
-    return acc, (field if field_rows is not None else None)
+    state, field = _batched(n_channels, field_rows is not None)(table, row_gain, spikes, state, dummy, row_channel)
+    return state, (field if field_rows is not None else None)

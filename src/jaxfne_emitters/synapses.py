@@ -121,11 +121,13 @@ class _ChannelSource(Source):
             tgt, wt = outgoing_table(circuit.pre, ch * n + circuit.post, circuit.weight, n, c * n)
             params["syn_table"] = jnp.asarray(np.stack([tgt, wt.view(np.int32)], axis=-1))
             params["row_channel"] = jnp.asarray(row_channels(circuit.pre, ch, n), jnp.int32)
-        params["state0"] = jnp.zeros((c * n,), jnp.float32)
+        pad = params["syn_table"].shape[1] if "syn_table" in params else 0
+        params["state0"] = jnp.zeros((c * n + pad,), jnp.float32)
         return params
 
     def init_state(self, params):
-        """Flat (C N,) synaptic currents: channel c of cell j at c N + j."""
+        """Flat (C N + pad,) synaptic currents: channel c of cell j at c N + j; with event
+        connectivity, kmax scratch entries (always 0) follow, where padded slots deliver."""
         return jnp.zeros_like(params["state0"])
 
     def delivered(self, params, spikes):
@@ -150,18 +152,21 @@ class _ChannelSource(Source):
         """Decay and deliver: -> (state, i_syn, projected field increments or None)."""
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
         gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
+        pad = state.shape[0] - c * n
+        decay = jnp.concatenate([jnp.broadcast_to(params["decay"][:, None], (c, n)).reshape(-1),
+                                 jnp.zeros((pad,), jnp.float32)])
         field_inc = None
-        if "syn_table" in params and spikes.dtype == jnp.bool_:
+        if "syn_table" in params and spikes.dtype == jnp.bool_:     # delivered in place
             row_channel = jnp.concatenate([params["row_channel"], jnp.zeros((1,), jnp.int32)])
-            inc, field_inc = deliver(params["syn_table"], self._row_gain(params, gain), spikes, row_channel, c,
-                                     field_rows)
+            state, field_inc = deliver(params["syn_table"], self._row_gain(params, gain), spikes, state * decay,
+                                       row_channel, c, field_rows)
         else:
             inc = (gain[:, None] * self.delivered(params, spikes)).reshape(-1)
             if field_rows is not None:    # float spikes: every cell's row, weighted by its spike
                 s = spikes.astype(jnp.float32) * self._row_gain(params, gain)[:n]
                 field_inc = jax.ops.segment_sum(s[:, None] * field_rows[:n], params["row_channel"],
                                                 num_segments=c)
-        state = state * jnp.broadcast_to(params["decay"][:, None], (c, n)).reshape(-1) + inc
+            state = state * decay + jnp.pad(inc, (0, pad))
         i_syn = state[:n]
         for k in range(1, c):     # adds, not a reduce: keeps the step one fused loop
             i_syn = i_syn + state[k * n:(k + 1) * n]
@@ -169,7 +174,7 @@ class _ChannelSource(Source):
 
     def step(self, params, state, spikes):
         state, i_syn, _ = self._advance(params, state, spikes)
-        transmembrane = params["calibration"] * jnp.concatenate([i_syn, -state])
+        transmembrane = params["calibration"] * jnp.concatenate([i_syn, -state[:i_syn.shape[0] * params["decay"].shape[0]]])
         return state, i_syn, transmembrane
 
     def field_projection(self, params, matrix):
