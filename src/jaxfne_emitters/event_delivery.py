@@ -1,9 +1,10 @@
 """Event-driven synaptic delivery, batched by flattening trials into one spike list.
 
-``deliver(table, row_gain, spikes, ...)`` adds the outgoing rows of the spiking cells: work
-O(N / 32 + spikes x fan-out) a step. Its inputs may hold T trials back to back (spikes
-(T N,), row gains (T (N + 1),)): the spikes of all trials form one list, a spike of trial b
-goes to trial b's block of the output. Under ``jax.vmap`` a custom batching rule folds the
+``deliver(table, row_gain, spikes, state, ...)`` adds the outgoing rows of the spiking cells
+into the (decayed) synaptic state in place: work O(N / 32 + spikes x fan-out) a step. Its
+inputs may hold T trials back to back (spikes (T N,), row gains (T (N + 1),), states
+(T (C N + kmax),)): the spikes of all trials form one list, a spike of trial b goes to trial
+b's block of the state. Under ``jax.vmap`` a custom batching rule folds the
 batch into T this way, so B trials cost one loop over all their spikes instead of B
 predicated loops (``vmap`` of a data-dependent loop runs every trial for as many chunks as
 the busiest one needs and selects). Not differentiable (the loop length is data-dependent):
