@@ -27,6 +27,9 @@ ap.add_argument("--n", "--N", dest="n", type=int, default=1000)
 ap.add_argument("--t-ms", "--T", dest="t_ms", type=float, default=1000.0)
 ap.add_argument("--reps", type=int, default=1)
 ap.add_argument("--result", action="store_true", help="print the peers' RESULT line")
+ap.add_argument("--sample-ms", type=float, default=None,
+                help="probe sample interval (ms): spike counts per interval, reduced on the fly "
+                     "(default: every step, a full raster); the peers record counts over the run")
 ap.add_argument("--field", default="none", choices=["none", "proxy", "volume"])
 ap.add_argument("--trials", type=int, default=1)
 ap.add_argument("--connectivity", default="event", choices=["event", "edge_list", "dense"])
@@ -42,7 +45,7 @@ from jaxfne_core.assemble import assemble  # noqa: E402
 from jaxfne_core.model import Model  # noqa: E402
 
 
-def canonical_model(n, field="none", seed=0, connectivity="event"):
+def canonical_model(n, field="none", seed=0, connectivity="event", sample_ms=None):
     pre, post, w = W.edges(n, seed)
     n_exc = W.n_exc(n)
     population = np.r_[np.zeros(n_exc, np.int32), np.ones(n - n_exc, np.int32)]
@@ -52,7 +55,7 @@ def canonical_model(n, field="none", seed=0, connectivity="event"):
     b = (jtfne.configuration().network(name="canonical", n=n, connectivity=connectivity, p_connect=0.0)
          .emitter(preset="RS_FS", noise_sigma_by_population={"RS": 5.0, "FS": 2.0})
          .source("exponential", tau_ms=W.TAU_SYN)
-         .probe(n_contacts=32, spacing_um=50.0, modes=modes))
+         .probe(n_contacts=32, spacing_um=50.0, modes=modes, sample_interval_ms=sample_ms))
     if field == "none":
         b = b.no_field()
     elif field == "volume":
@@ -65,7 +68,7 @@ def canonical_model(n, field="none", seed=0, connectivity="event"):
 
 if __name__ == "__main__":
     t0 = time.perf_counter()
-    model = canonical_model(args.n, args.field, args.seed, args.connectivity)
+    model = canonical_model(args.n, args.field, args.seed, args.connectivity, args.sample_ms)
     sim = jtfne.simulation(args.t_ms, W.DT, args.seed)
     jax.block_until_ready(model.params(sim.dt_ms))     # connectivity tables, field operator
     build_s = time.perf_counter() - t0
@@ -82,6 +85,7 @@ if __name__ == "__main__":
     run_s = float(np.median(runs))
     total = int(spikes.sum())
     out = {"tool": "jaxfne", "n": args.n, "t_ms": args.t_ms, "field": args.field, "connectivity": args.connectivity,
+           "sample_ms": args.sample_ms,
            "build_s": round(build_s, 3), "compile_s": round(first - runs[0], 3), "run_s": round(run_s, 3),
            "runs": [round(x, 3) for x in runs], "cpu_s": round(float(np.median(cpu)), 3),
            "rate_hz": round(total / args.n / (args.t_ms / 1000.0), 3),

@@ -97,14 +97,23 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
                  **({"projected": projected} if "projection" in params else {})}
         return carry, out
 
-    def body(params, key):
-        return lambda c, x: step(params, key, c, *x)
+    def body(params, key, accumulate=False):
+        if not accumulate:
+            return lambda c, x: step(params, key, c, *x)
 
-    def scan_steps(params, key, carry, ts, inputs):
-        """Run the steps ``ts`` (L,); noise, if the emitter wants it, in blocks of B steps."""
+        def add(ca, x):           # record blocks: sum the outputs into the carry, keep no steps
+            c, acc = ca
+            c, out = step(params, key, c, *x)
+            return (c, {m: acc[m] + out[m].astype(jnp.float32) for m in acc}), None
+        return add
+
+    def scan_steps(params, key, carry, ts, inputs, acc=None):
+        """Run the steps ``ts`` (L,); noise, if the emitter wants it, in blocks of B steps.
+        With ``acc`` (mode -> zeros), outputs are summed into it instead of stacked."""
         shape = emitter.noise_shape(params["emitter"])
+        init = carry if acc is None else (carry, acc)
         if shape is None:
-            return lax.scan(body(params, key), carry, (ts, inputs))
+            return lax.scan(body(params, key, acc is not None), init, (ts, inputs))
         length = ts.shape[0]
         b = noise_block_size(length)
         noise_key = jax.random.fold_in(key, NOISE_STREAM)
@@ -112,22 +121,25 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
         def block(c, xb):
             tb, ib = xb
             z = jax.vmap(lambda t: counter_normal(jax.random.fold_in(noise_key, t), shape))(tb)
-            return lax.scan(body(params, key), c, (tb, ib, z))
-        carry, outs = lax.scan(block, carry, (ts.reshape(length // b, b), inputs.reshape(length // b, b, -1)))
-        return carry, jax.tree.map(lambda x: x.reshape(length, *x.shape[2:]), outs)
-
-    def reduce(mode, values):
-        return values.astype(jnp.float32).sum(axis=0) if mode == "spikes" else values.mean(axis=0)
+            return lax.scan(body(params, key, acc is not None), c, (tb, ib, z))
+        out, ys = lax.scan(block, init, (ts.reshape(length // b, b), inputs.reshape(length // b, b, -1)))
+        if acc is not None:
+            return out, None
+        return out, jax.tree.map(lambda x: x.reshape(length, *x.shape[2:]), ys)
 
     def run(params, key, carry, t0, inputs):
         ts = t0 + jnp.arange(n_steps, dtype=jnp.int32)
         if k == 1:
             return scan_steps(params, key, carry, ts, inputs)
         blocks = (ts.reshape(n_steps // k, k), inputs.reshape(n_steps // k, k, inputs.shape[-1]))
+        shapes = jax.eval_shape(lambda: step(params, key, carry, ts[0], inputs[0],
+                                             *(() if emitter.noise_shape(params["emitter"]) is None else
+                                               (jnp.zeros(emitter.noise_shape(params["emitter"])),)))[1])
+        zeros = {m: jnp.zeros(v.shape, jnp.float32) for m, v in shapes.items()}
 
-        def block(c, xb):
-            c, outs = scan_steps(params, key, c, *xb)
-            return c, {m: reduce(m, v) for m, v in outs.items()}
+        def block(c, xb):          # spike counts and means of the continuous signals, per record
+            (c, sums), _ = scan_steps(params, key, c, *xb, acc=zeros)
+            return c, {m: v if m == "spikes" else v / k for m, v in sums.items()}
         return lax.scan(block, carry, blocks)
 
     return run
