@@ -7,7 +7,7 @@ argument (never closed over), so new parameter values or seeds reuse the compile
 (K, N) spreads them over the cells (native current). Per-step random keys are
 ``fold_in(key, global_step)``, so chunking a run does not change its result. With
 ``record_every`` k > 1 one sample is recorded per k steps: spike counts, and means of the
-continuous signals.
+continuous signals, summed in the carry as the steps run (memory per record O(N), not O(k N)).
 
 Emitters that declare ``noise_shape`` get their standard-normal draws generated for blocks of
 up to ``NOISE_BLOCK`` steps at once (one vectorized pass of the counter-based generator of
