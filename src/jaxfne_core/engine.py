@@ -132,9 +132,9 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
         if k == 1:
             return scan_steps(params, key, carry, ts, inputs)
         blocks = (ts.reshape(n_steps // k, k), inputs.reshape(n_steps // k, k, inputs.shape[-1]))
-        shapes = jax.eval_shape(lambda: step(params, key, carry, ts[0], inputs[0],
-                                             *(() if emitter.noise_shape(params["emitter"]) is None else
-                                               (jnp.zeros(emitter.noise_shape(params["emitter"])),)))[1])
+        shape = emitter.noise_shape(params["emitter"])
+        noise = () if shape is None else (jnp.zeros(shape),)
+        shapes = jax.eval_shape(lambda: step(params, key, carry, ts[0], inputs[0], *noise)[1])
         zeros = {m: jnp.zeros(v.shape, jnp.float32) for m, v in shapes.items()}
 
         def block(c, xb):          # spike counts and means of the continuous signals, per record

@@ -270,7 +270,9 @@ class Field(Stage):
         as apply is linear); fields holding the matrix return it directly."""
         import jax
         import jax.numpy as jnp
-        rows = lambda i: jnp.concatenate([self.apply(params, i)["LFP"], self.apply(params, i)["CSD"]])
+        def rows(i):
+            f = self.apply(params, i)
+            return jnp.concatenate([f["LFP"], f["CSD"]])
         return np.asarray(jax.jacrev(rows)(jnp.zeros((n_sources,), jnp.float32)))
 
     @staticmethod

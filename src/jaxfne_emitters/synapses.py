@@ -4,8 +4,9 @@ currents in space as charge-conserving transmembrane sources.
 Each presynaptic spike adds its edge weight w (native current) to the synaptic-current state
 of its channel at the postsynaptic cell; the state decays as exp(-dt / tau) per step, so one
 spike delivers a charge of w * dt / (1 - exp(-dt / tau)) ~= w * tau. Dense (C, N, N) matrices
-and the edge list (``jax.ops.segment_sum``) feed the SAME per-(channel, cell) state, so they
-deliver the same charge for the same weights (one step of transmission delay in both).
+the edge list (``jax.ops.segment_sum``) and event delivery (``event_delivery``: only the
+spiking cells' rows) feed the SAME per-(channel, cell) state, so they deliver the same charge
+for the same weights (one step of transmission delay in all three).
 
 Space: the synaptic current I_c of channel c enters cell n at a dendritic site ``offset_um[c]``
 above the soma (toward the pia; negative = below), a transmembrane current -I_c there (an
