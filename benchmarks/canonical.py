@@ -22,30 +22,42 @@ import time
 import jax
 import numpy as np
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--n", "--N", dest="n", type=int, default=1000)
-ap.add_argument("--t-ms", "--T", dest="t_ms", type=float, default=1000.0)
-ap.add_argument("--reps", type=int, default=1)
-ap.add_argument("--result", action="store_true", help="print the peers' RESULT line")
-ap.add_argument("--sample-ms", type=float, default=None,
-                help="probe sample interval (ms): spike counts per interval, reduced on the fly "
-                     "(default: every step, a full raster); the peers record counts over the run")
-ap.add_argument("--field", default="none", choices=["none", "proxy", "volume"])
-ap.add_argument("--trials", type=int, default=1)
-ap.add_argument("--connectivity", default="event", choices=["event", "edge_list", "dense"])
-ap.add_argument("--seed", type=int, default=0)
-ap.add_argument("--bench-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "bench"))
-args = ap.parse_args()
+import jaxfne as jtfne
+from jaxfne_core.assemble import assemble
+from jaxfne_core.model import Model
 
-sys.path.insert(0, os.path.abspath(args.bench_dir))
-import workload as W  # noqa: E402
-
-import jaxfne as jtfne  # noqa: E402
-from jaxfne_core.assemble import assemble  # noqa: E402
-from jaxfne_core.model import Model  # noqa: E402
+DEFAULT_BENCH_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "bench")
 
 
-def canonical_model(n, field="none", seed=0, connectivity="event", sample_ms=None):
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", "--N", dest="n", type=int, default=1000)
+    ap.add_argument("--t-ms", "--T", dest="t_ms", type=float, default=1000.0)
+    ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--result", action="store_true", help="print the peers' RESULT line")
+    ap.add_argument("--sample-ms", type=float, default=None,
+                    help="probe sample interval (ms): spike counts per interval, reduced on the fly "
+                         "(default: every step, a full raster); the peers record counts over the run")
+    ap.add_argument("--field", default="none", choices=["none", "proxy", "volume"])
+    ap.add_argument("--trials", type=int, default=1)
+    ap.add_argument("--connectivity", default="event", choices=["event", "edge_list", "dense"])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--bench-dir", default=DEFAULT_BENCH_DIR)
+    return ap.parse_args(argv)
+
+
+def load_workload(bench_dir=DEFAULT_BENCH_DIR):
+    """The peers' ``workload`` module (edge list, constants, RESULT reporting)."""
+    path = os.path.abspath(bench_dir)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import workload
+    return workload
+
+
+def canonical_model(n, field="none", seed=0, connectivity="event", sample_ms=None, bench_dir=DEFAULT_BENCH_DIR):
+    """The canonical network as a jaxfne Model (probe: spikes, and LFP with a field)."""
+    W = load_workload(bench_dir)
     pre, post, w = W.edges(n, seed)
     n_exc = W.n_exc(n)
     population = np.r_[np.zeros(n_exc, np.int32), np.ones(n - n_exc, np.int32)]
@@ -79,8 +91,10 @@ def aot_compile_seconds(model, sim):
 
 
 if __name__ == "__main__":
+    args = parse_args()
+    W = load_workload(args.bench_dir)
     t0 = time.perf_counter()
-    model = canonical_model(args.n, args.field, args.seed, args.connectivity, args.sample_ms)
+    model = canonical_model(args.n, args.field, args.seed, args.connectivity, args.sample_ms, args.bench_dir)
     sim = jtfne.simulation(args.t_ms, W.DT, args.seed)
     jax.block_until_ready(model.params(sim.dt_ms))     # connectivity tables, field operator
     build_s = time.perf_counter() - t0

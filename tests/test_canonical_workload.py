@@ -18,9 +18,8 @@ def test_canonical_network_rate_matches_the_peers(tmp_path, monkeypatch):
     (8.9-9.7 Hz measured), the mean of 8 seeds was 9.38 Hz; we average 4 seeds and allow 5%."""
     monkeypatch.setenv("IZH_CACHE", str(tmp_path))
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    sys.argv = ["canonical.py", "--bench-dir", str(BENCH)]
     import canonical
-    model = canonical.canonical_model(1000)
+    model = canonical.canonical_model(1000, bench_dir=str(BENCH))
     spikes = np.asarray(model.simulate_batch(jtfne.simulation(1000.0, 0.1, 0), seeds=range(4))["spikes"])
     rate = spikes.sum() / 4 / 1000 / 1.0
     assert rate == pytest.approx(9.4, rel=0.05)

@@ -112,3 +112,12 @@ def test_sampled_recording_equals_the_raster_reduced_per_interval():
         x = np.asarray(raw[m], np.float64)
         np.testing.assert_allclose(np.asarray(per_ms[m]), x.reshape(40, 10, -1).mean(axis=1),
                                    rtol=1e-5, atol=1e-5 * np.abs(x).max())
+
+
+@pytest.mark.parametrize("run", ["simulate", "simulate_batch"])
+def test_a_duration_that_is_not_whole_records_names_the_fields(run):
+    model = jtfne.construct(jtfne.configuration().network(n=40, seed=1).no_field()
+                            .probe(modes=["spikes"], sample_interval_ms=2.0))
+    with pytest.raises(jtfne.ConfigError, match=r"duration_ms.*5.0 ms is not a whole number of recorded "
+                                                r"samples of 2.0 ms \(probe.sample_interval_ms\)"):
+        getattr(model, run)(jtfne.simulation(5.0, 0.1, 0))

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from .divergence import update_bad_cell
 from .rng import counter_normal
 
 FIELD_MODES = ("LFP", "CSD")
@@ -78,8 +79,7 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
                                                step_key, dt, **noise)
         newly_bad = (carry["bad_step"] < 0) & ~jnp.isfinite(jnp.sum(v))   # any non-finite v
         bad_step = jnp.where(newly_bad, t, carry["bad_step"]).astype(jnp.int32)
-        first_bad = lambda: jnp.min(jnp.where(jnp.isfinite(v), v.shape[0], jnp.arange(v.shape[0], dtype=jnp.int32)))
-        bad_cell = lax.cond(newly_bad, first_bad, lambda: carry["bad_cell"])   # searched on that step only
+        bad_cell = update_bad_cell(newly_bad, v, carry["bad_cell"])        # searched on that step only
         out = {}
         if "spikes" in modes:
             out["spikes"] = spikes

@@ -186,6 +186,14 @@ class Model:
             return run(params, key, carry, jnp.int32(0), inputs)
         return full
 
+    def _steps_per_record(self, sim: Simulation) -> int:
+        """Steps per recorded sample; refuses a duration that is not a whole number of them."""
+        every = self.pipeline.probe.samples_per_record(sim.dt_ms)
+        if sim.n_steps % every:
+            raise ConfigError([("$.simulation.duration_ms", f"{sim.duration_ms} ms is not a whole number "
+                                f"of recorded samples of {every * sim.dt_ms} ms (probe.sample_interval_ms)")])
+        return every
+
     def record_dt_ms(self, dt_ms: float) -> float:
         """Time between recorded samples (ms)."""
         return dt_ms * self.pipeline.probe.samples_per_record(dt_ms)
@@ -211,10 +219,7 @@ class Model:
         if progress is None:
             import sys
             progress = sys.stderr.isatty() and n * self.n_cells > PROGRESS_MIN_STEPS * 1000
-        every = self.pipeline.probe.samples_per_record(dt)
-        if n % every:
-            raise ConfigError([("$.simulation.duration_ms", f"{sim.duration_ms} ms is not a whole number "
-                                f"of recorded samples of {every * dt} ms")])
+        every = self._steps_per_record(sim)
         chunk = max(1, math.ceil(n / 20 / every)) * every if progress else n
         no_inputs = jnp.zeros((chunk, 0), jnp.float32)
         bar = None
@@ -239,12 +244,13 @@ class Model:
         """Run one trial per seed in parallel (``vmap``); arrays gain a leading trial axis."""
         sim = sim if sim is not None else self.config.simulation
         seeds = np.asarray(list(seeds) if seeds is not None else [sim.seed], np.uint32)
+        every = self._steps_per_record(sim)
         key = ("batch", sim.n_steps, sim.dt_ms)
         if key not in self._compiled:
             self._compiled[key] = jax.jit(jax.vmap(self._full_run(sim), in_axes=(None, 0)))
         keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
         params = self.params(sim.dt_ms)
-        check_fits(run_bytes(self, sim.n_steps // self.pipeline.probe.samples_per_record(sim.dt_ms), len(seeds)),
+        check_fits(run_bytes(self, sim.n_steps // every, len(seeds)),
                    f"a batch of {len(seeds)} runs")
         carry, arrays = self._compiled[key](params, keys)
         bad = np.asarray(carry["bad_step"])

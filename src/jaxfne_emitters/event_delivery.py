@@ -25,7 +25,8 @@ from .connectivity import event_chunk
 
 def _deliver(table, row_gain, spikes, state, field_rows, row_channel, n_channels: int):
     """Flat multi-trial implementation. table (N + 1, kmax, 2) int32 [target, weight bits],
-    targets < C N real, C N + slot scratch; row_gain (T (N + 1),); spikes (T N,) bool;
+    targets < C N real, C N + slot scratch; row_gain (T (N + 1),), or (N + 1,) shared by
+    the trials; spikes (T N,) bool;
     state (T (C N + kmax),): each trial's synaptic state and scratch, added to in place;
     field_rows (N + 1, R) or None; row_channel (N + 1,) int32. Returns the state and the
     (T C, R) projected-field increments (or (T C, 1) zeros without field rows)."""
@@ -44,7 +45,7 @@ def _deliver(table, row_gain, spikes, state, field_rows, row_channel, n_channels
         row = jnp.where(flat < trials * n, row, n)          # padding -> the zero row N
         buf = jax.lax.dynamic_update_slice(buf, table[row].reshape(size * kmax, 2), (0, 0))
         target = buf[:-1, 0]
-        gain = row_gain[trial * (n + 1) + row]
+        gain = row_gain[row] if row_gain.shape[0] == n + 1 else row_gain[trial * (n + 1) + row]
         weight = jax.lax.bitcast_convert_type(buf[:-1, 1], jnp.float32) * jnp.repeat(gain, kmax)
         acc = acc.at[target + jnp.repeat(trial * block, kmax)].add(weight, mode="promise_in_bounds")
         if field_rows is not None:
@@ -72,8 +73,13 @@ def _batched(n_channels: int, with_field: bool):
             out = jax.vmap(run, in_axes=axes)(table, row_gain, spikes, state, field_rows, row_channel)
             return out, (True, True)
         lead = lambda x, b: x if b else jnp.broadcast_to(x, (axis_size,) + x.shape)
-        row_gain, spikes, state = (lead(x, b) for x, b in zip((row_gain, spikes, state), in_batched[1:4]))
-        state, field = fn(table, row_gain.reshape(-1), spikes.reshape(-1), state.reshape(-1), field_rows, row_channel)
+        spikes, state = (lead(x, b) for x, b in zip((spikes, state), in_batched[2:4]))
+        if in_batched[1]:                  # per trial; else shared by all trials, as it is
+            n, inner = table.shape[0] - 1, spikes.shape[1] // (table.shape[0] - 1)
+            if row_gain.shape[1] != inner * (n + 1):        # shared by an inner batch's trials
+                row_gain = jnp.broadcast_to(row_gain[:, None], (axis_size, inner, n + 1))
+            row_gain = row_gain.reshape(-1)
+        state, field = fn(table, row_gain, spikes.reshape(-1), state.reshape(-1), field_rows, row_channel)
         return (state.reshape(axis_size, -1), field.reshape(axis_size, -1, field.shape[-1])), (True, True)
 
     return fn
