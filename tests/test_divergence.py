@@ -2,6 +2,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxfne_core.divergence import first_nonfinite, update_bad_cell
 
@@ -50,3 +51,15 @@ def test_the_search_stays_a_cond_under_vmap():
     plain = lambda newly, v, prev: jax.lax.cond(newly, lambda: first_nonfinite(v), lambda: prev)
     assert "cond" not in str(jax.make_jaxpr(jax.vmap(plain))(jnp.zeros(4, bool), jnp.zeros((4, 9)),
                                                               jnp.zeros(4, jnp.int32)))
+
+
+def test_gradients_pass_through_the_check():
+    """The index is an integer: differentiating a run through the check must work (surrogate
+    gradients), under vmap too."""
+    def loss(x):
+        v = jnp.stack([x * jnp.arange(1.0, 4.0), x * 2.0 * jnp.ones(3)])
+        newly = ~jnp.isfinite(jnp.sum(v, axis=-1))
+        cell = update_bad_cell(newly, v, jnp.full(2, -1, jnp.int32))
+        return jnp.sum(v ** 2) + jnp.sum(cell)
+    assert float(jax.grad(loss)(1.5)) == pytest.approx(2 * 1.5 * (1 + 4 + 9 + 12))
+    np.testing.assert_allclose(jax.vmap(jax.grad(loss))(jnp.array([1.0, 2.0])), [52.0, 104.0], rtol=1e-6)

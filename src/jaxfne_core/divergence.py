@@ -21,15 +21,20 @@ def first_nonfinite(v):
     return jnp.min(jnp.where(jnp.isfinite(v), n, index), axis=-1)
 
 
-@custom_vmap
 def update_bad_cell(newly_bad, v, previous):
     """``first_nonfinite(v)`` where ``newly_bad``, else ``previous``; newly_bad bool (...),
-    v (..., N), previous int32 (...). The search runs only when some entry is newly bad."""
+    v (..., N), previous int32 (...). The search runs only when some entry is newly bad.
+    An integer result: v's gradient is stopped, so runs under ``jax.grad`` pass through."""
+    return _update_bad_cell(newly_bad, lax.stop_gradient(v), previous)
+
+
+@custom_vmap
+def _update_bad_cell(newly_bad, v, previous):
     return lax.cond(jnp.any(newly_bad), lambda: jnp.where(newly_bad, first_nonfinite(v), previous),
                     lambda: previous)
 
 
-@update_bad_cell.def_vmap
+@_update_bad_cell.def_vmap
 def _update_bad_cell_batched(axis_size, in_batched, newly_bad, v, previous):
     lead = lambda x, b: x if b else jnp.broadcast_to(x, (axis_size,) + x.shape)
-    return update_bad_cell(*(lead(x, b) for x, b in zip((newly_bad, v, previous), in_batched))), True
+    return _update_bad_cell(*(lead(x, b) for x, b in zip((newly_bad, v, previous), in_batched))), True
