@@ -115,3 +115,22 @@ def test_point_neuron_emitters_have_no_membrane_currents():
     em = model.pipeline.emitter
     with pytest.raises(NotImplementedError, match="has no compartments"):
         em.membrane_currents(model.params(0.1)["emitter"], em.init_state(model.params(0.1)["emitter"]))
+
+
+@pytest.mark.parametrize("n,edges,float_spikes,expected", [
+    (10, 50, False, "event"), (1000, 100_000, False, "event"), (100_000, 10**7, False, "event"),
+    (1000, 100_000, True, "dense"),           # 10% dense, 8 MB of matrices
+    (1000, 10_000, True, "edge_list"),        # 1%: the edge list does less work
+    (5000, 2_500_000, True, "edge_list"),     # 10% but 200 MB of matrices
+])
+def test_auto_connectivity_picks_the_measured_fastest_path(n, edges, float_spikes, expected):
+    from jaxfne_emitters.connectivity import resolve_connectivity
+    assert resolve_connectivity("auto", n, edges, float_spikes) == expected
+    for explicit in ("dense", "edge_list", "event"):
+        assert resolve_connectivity(explicit, n, edges, float_spikes) == explicit
+
+
+def test_a_built_network_resolves_auto_by_its_spikes():
+    base = jtfne.configuration().network(n=300, p_connect=0.1, seed=0).no_field().probe(modes=["spikes"])
+    assert jtfne.construct(base).circuit.connectivity == "event"
+    assert jtfne.construct(base.emitter(surrogate_slope=5.0)).circuit.connectivity == "dense"

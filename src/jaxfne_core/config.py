@@ -53,7 +53,8 @@ class NetworkConfig:
     spikes reach their targets, all delivering the same charge for the same weights: ``dense``
     (N x N matrices), ``edge_list`` (``jax.ops.segment_sum`` over every edge each step),
     ``event`` (only the spiking cells' outgoing edges: work ~ spikes x fan-out), or ``auto``
-    (dense up to 1000 cells, event above). p_connect: connection probability for each ordered pair.
+    (event; with surrogate-gradient spikes, dense for small dense-enough networks, else the
+    edge list). p_connect: connection probability for each ordered pair.
     weight_exc / weight_inh: magnitude of the synaptic-current jump (native units) one
     presynaptic spike causes; drawn uniformly in [0, weight]. seed: placement/connectivity seed.
     """

@@ -118,8 +118,9 @@ class IzhikevichEmitter(Emitter):
         exc = np.array([CELL_TYPES[cell_type_of(names[i])].excitatory for i in pop], bool)
         pre, post, w = random_edges(exc, network.p_connect, network.weight_exc, network.weight_inh, rng,
                                     group, network.p_between_layers)
-        return Circuit(names, pop, pos, exc, pre, post, w, resolve_connectivity(network.connectivity, network.n),
-                       network.thickness_um)
+        connectivity = resolve_connectivity(network.connectivity, network.n, pre.size,
+                                            float_spikes=self.options.surrogate_slope is not None)
+        return Circuit(names, pop, pos, exc, pre, post, w, connectivity, network.thickness_um)
 
     def _drive_of(self, name):
         over = self.options.drive or {}

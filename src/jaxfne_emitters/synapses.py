@@ -108,8 +108,8 @@ class _ChannelSource(Source):
                 raise InsufficientMemoryError(
                     f"dense connectivity for n = {n} with {c} channels needs {need / 2**30:.1f} GiB; "
                     f"allowed up to {DENSE_MAX_BYTES / 2**30:.0f} GiB: use network.connectivity = 'event'")
-            w = np.zeros((c, n, n), np.float32)
-            np.add.at(w, (ch, circuit.pre, circuit.post), circuit.weight)
+            w = np.zeros((c, n, n), np.float32)       # (channel, post, pre): a plain matrix-vector
+            np.add.at(w, (ch, circuit.post, circuit.pre), circuit.weight)     # product, no transpose
             params["W"] = jnp.asarray(w)
         else:   # edge_list; event keeps these for float (surrogate-gradient) spikes
             params["pre"] = jnp.asarray(circuit.pre, jnp.int32)
@@ -136,7 +136,7 @@ class _ChannelSource(Source):
         edge-list paths, and float spikes)."""
         s = spikes.astype(jnp.float32) * params["pre_gain"]
         if "W" in params:
-            return jnp.einsum("cij,i->cj", params["W"], s)
+            return jnp.einsum("cji,i->cj", params["W"], s)
         c = params["decay"].shape[0]
         n = spikes.shape[0]
         inc = jax.ops.segment_sum(params["w"] * s[params["pre"]], params["segment"],

@@ -59,7 +59,7 @@ class LIFEmitter(Emitter):
         exc = np.array([names[i] == "E" for i in pop], bool)
         pre, post, w = random_edges(exc, network.p_connect, network.weight_exc, network.weight_inh, rng)
         return Circuit(names, pop, pos, exc, pre, post, w,
-                       resolve_connectivity(network.connectivity, network.n), network.thickness_um)
+                       resolve_connectivity(network.connectivity, network.n, pre.size), network.thickness_um)
 
     def init_params(self, circuit):
         o = self.options
