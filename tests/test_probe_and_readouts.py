@@ -1,6 +1,7 @@
 """Probe modes, contact geometry, readouts, objectives and reports."""
 import json
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -121,3 +122,14 @@ def test_a_duration_that_is_not_whole_records_names_the_fields(run):
     with pytest.raises(jtfne.ConfigError, match=r"duration_ms.*5.0 ms is not a whole number of recorded "
                                                 r"samples of 2.0 ms \(probe.sample_interval_ms\)"):
         getattr(model, run)(jtfne.simulation(5.0, 0.1, 0))
+
+
+def test_spike_metrics_sum_bool_and_float_rasters_alike():
+    from jaxfne_core.metrics import count, rate_hz
+    rng = np.random.default_rng(4)
+    raster = rng.random((3, 500, 70)) < 0.02                        # (trials, steps, cells)
+    expected = raster.sum(axis=(1, 2))
+    for x in (raster, raster.astype(np.float32)):
+        np.testing.assert_array_equal(np.asarray(count(jnp.asarray(x), 0.1)), expected)
+        np.testing.assert_allclose(np.asarray(rate_hz(jnp.asarray(x), 0.1)), expected / (500 * 70) * 1e4,
+                                   rtol=1e-6)

@@ -66,12 +66,22 @@ def slice_signal(x, dt_ms, mode, window, contacts):
 
 
 # Reusable reductions (x is (..., T, X))
+def spike_total(x):
+    """Spikes summed over the last two axes, float32. A bool raster is summed as int32: exact
+    at any size, and on XLA's CPU backend about 12x faster than converting to float first
+    (a vmapped batch's raster comes from the scan transposed, and the float reduction of it
+    went to a slow library kernel: 0.33 s against 0.03 s for 16 x 2000 x 400 spikes)."""
+    if x.dtype == jnp.bool_:
+        return jnp.sum(x, axis=(-2, -1), dtype=jnp.int32).astype(jnp.float32)
+    return jnp.sum(x.astype(jnp.float32), axis=(-2, -1))
+
+
 def rate_hz(x, dt_ms):
-    return jnp.mean(x.astype(jnp.float32), axis=(-2, -1)) * (1000.0 / dt_ms)
+    return spike_total(x) / (x.shape[-2] * x.shape[-1]) * (1000.0 / dt_ms)
 
 
 def count(x, dt_ms):
-    return jnp.sum(x.astype(jnp.float32), axis=(-2, -1))
+    return spike_total(x)
 
 
 def mean(x, dt_ms):
