@@ -1,7 +1,7 @@
 """Trials per second: the task's trials batched (vmap, one chunk) versus one at a time.
 
 Usage: python benchmarks/trials.py [--config examples/omission_column.jcfg.json]
-       [--trials 32] [--n 1000] [--trial-ms 500]
+       [--trials 32] [--trial-ms 500]
 Prints one JSON line (compile excluded: each path is run once before timing).
 """
 import argparse
