@@ -25,6 +25,9 @@ import canonical  # noqa: E402
 
 import jaxfne as jtfne  # noqa: E402
 from jaxfne_core.rng import counter_normal  # noqa: E402
+from jaxfne_core.xla_tuning import use_wide_vectors  # noqa: E402
+
+use_wide_vectors()          # before the first computation: XLA reads its flags then
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--ns", type=int, nargs="+", default=[250, 500, 1000, 2000, 4000])

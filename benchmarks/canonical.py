@@ -25,6 +25,9 @@ import numpy as np
 import jaxfne as jtfne
 from jaxfne_core.assemble import assemble
 from jaxfne_core.model import Model
+from jaxfne_core.xla_tuning import use_wide_vectors
+
+use_wide_vectors()          # before the first computation: XLA reads its flags then
 
 DEFAULT_BENCH_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "bench")
 
@@ -119,7 +122,8 @@ if __name__ == "__main__":
            "rate_hz": round(total / args.n / (args.t_ms / 1000.0), 3),
            "syn_events_per_s": round(total * W.K / run_s),
            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
-           "jax": jax.__version__, "device": str(jax.devices()[0].device_kind)}
+           "jax": jax.__version__, "device": str(jax.devices()[0].device_kind),
+           "xla_flags": os.environ.get("XLA_FLAGS", "")}
     if args.trials > 1:
         seeds = range(100, 100 + args.trials)
         np.asarray(model.simulate_batch(sim, seeds=seeds)["spikes"])          # compile

@@ -12,6 +12,9 @@ import time
 import numpy as np
 
 import jaxfne as jtfne
+from jaxfne_core.xla_tuning import use_wide_vectors
+
+use_wide_vectors()          # before the first computation: XLA reads its flags then
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--n", type=int, nargs="+", default=[400, 2000, 10000])

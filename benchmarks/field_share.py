@@ -14,6 +14,9 @@ import numpy as np
 
 import jaxfne as jtfne
 from jaxfne_core.builder import from_config
+from jaxfne_core.xla_tuning import use_wide_vectors
+
+use_wide_vectors()          # before the first computation: XLA reads its flags then
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--config", default="examples/v1_laminar_column.jcfg.json")

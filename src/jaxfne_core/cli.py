@@ -10,6 +10,7 @@ import attrs
 
 from .io import staged_directory, to_json_text, write_npz_atomic
 from .errors import ConfigError, IncompatibleStagesError, JaxfneError, MissingExtraError, OutputExistsError
+from .xla_tuning import use_wide_vectors
 
 
 def _load(path):
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Exit codes: 0 done; 1 invalid input (config, claims, existing output); 2 the run failed."""
     args = build_parser().parse_args(argv)
+    use_wide_vectors()                      # before the first computation creates the backend
     try:
         return args.func(args)
     except OutputExistsError as e:

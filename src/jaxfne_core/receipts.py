@@ -1,10 +1,11 @@
 """Run receipts: a deterministic id over (canonical configuration, seed, package version).
 
-The id ignores the JAX version, devices and platform; they are recorded as information.
+The id ignores the JAX version, devices, platform and XLA flags; they are recorded as information.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import sys
 
@@ -24,7 +25,7 @@ def environment_info() -> dict:
     import jax
     return {"jax_version": jax.__version__, "python": sys.version.split()[0],
             "platform": platform.platform(), "devices": [str(d) for d in jax.devices()],
-            "x64": bool(jax.config.jax_enable_x64)}
+            "x64": bool(jax.config.jax_enable_x64), "xla_flags": os.environ.get("XLA_FLAGS", "")}
 
 
 @attrs.frozen
