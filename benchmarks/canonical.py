@@ -6,8 +6,8 @@ The network is the peers' one: the same explicit edge list (workload.edges), 80%
 index blocks, exponential current synapses tau 5 ms (one step of delay), noise SD 5 (E) / 2 (I)
 per ms^0.5, dt 0.1 ms; a 32-contact probe (50 um pitch) records LFP with --field.
 Prints one JSON line: n, t_ms, build_s (edges, tables, field operator), compile_s (tracing,
-lowering and XLA compilation, timed ahead of time), run_s (median of --reps runs after the first), rate_hz, syn_events_per_s,
-peak_rss_mb; with --trials B > 1 also the trials per second of one vmapped batch of B runs and
+lowering and XLA compilation, timed ahead of time), run_s (median of --reps runs after the
+first), rate_hz, syn_events_per_s, peak_rss_mb, xla_flags; with --trials B > 1 also the trials per second of one vmapped batch of B runs and
 of sequential runs, and their ratio. --result prints it as the peers' ``RESULT {json}`` line
 (with N, T_ms, spikes), so ../shared/bench/run_all.py can run it in rounds with them:
   python ../shared/bench/run_all.py --N 10000 --extra 'jaxfne=.venv/bin/python benchmarks/canonical.py --result'

@@ -72,3 +72,15 @@ def test_sources_without_a_projection_refuse_the_projected_step():
     assert source.field_projection({}, np.zeros((2, 3))) is None
     with pytest.raises(NotImplementedError, match="has no field projection"):
         source.step_projected({}, {}, None, None, None)
+
+
+@pytest.mark.parametrize("mode", ["LFP", "CSD"])
+def test_one_recorded_mode_projects_only_its_rows(mode):
+    fast = model("point_source", ["spikes", mode])
+    both = model("point_source", ["spikes", "LFP", "CSD"])
+    rows = fast.params(0.1)["projection"]["rows"].shape[1]
+    assert rows == 8 and both.params(0.1)["projection"]["rows"].shape[1] == 16      # 8 contacts
+    a, b = fast.simulate(SIM), both.simulate(SIM)
+    assert set(a.arrays) == {"spikes", mode}
+    x, y = np.asarray(a[mode], np.float64), np.asarray(b[mode], np.float64)
+    assert np.abs(x - y).max() <= 1e-5 * np.abs(y).max()

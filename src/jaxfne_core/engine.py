@@ -29,6 +29,12 @@ NOISE_BLOCK = 16            # steps of emitter noise generated at once (memory: 
 NOISE_STREAM = 0x6E6F6973   # folds the run key into the noise stream, apart from step keys
 
 
+def projected_modes(modes) -> tuple:
+    """The field modes a source's projection carries: the recorded ones among LFP and CSD
+    (its rows are the field's readout rows of these modes only; see ``Model``)."""
+    return tuple(m for m in FIELD_MODES if m in modes)
+
+
 def noise_block_size(n_steps: int) -> int:
     """The largest divisor of ``n_steps`` that is at most ``NOISE_BLOCK``."""
     return max(b for b in range(1, min(NOISE_BLOCK, n_steps) + 1) if n_steps % b == 0)
@@ -54,6 +60,7 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
     emitter, source, field = stages["emitter"], stages["source"], stages.get("field")
     modes = tuple(modes)
     need_field = any(m in FIELD_MODES for m in modes)
+    field_modes = projected_modes(modes)
     dt = float(dt_ms)
     k = int(record_every)
     if n_steps % k:
@@ -88,7 +95,10 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
         if "sources" in modes:
             out["sources"] = i_tm
         if need_field:
-            f = field.split_readout(values) if "projection" in params else field.apply(params["field"], i_tm)
+            if "projection" in params:
+                f = field.split_readout(values) if len(field_modes) == 2 else {field_modes[0]: values}
+            else:
+                f = field.apply(params["field"], i_tm)
             for m in FIELD_MODES:
                 if m in modes:
                     out[m] = f[m]

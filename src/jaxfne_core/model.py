@@ -17,7 +17,7 @@ import numpy as np
 from .assemble import Pipeline, assemble, compatibility_problems
 from .claims import claims_to_json, truth_labels
 from .config import Configuration, Simulation, config_to_dict
-from .engine import initial_carry, make_runner
+from .engine import initial_carry, make_runner, projected_modes
 from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedError
 from .objective import Objective, evaluate
 from .readouts import compute_readout
@@ -152,14 +152,17 @@ class Model:
         return self._params[dt_ms]
 
     def _field_projection(self, params):
-        """The source's projection of the field readout (only when LFP/CSD are recorded and
-        the transmembrane currents themselves are not), or None."""
+        """The source's projection of the field readout rows of the recorded modes among LFP
+        and CSD (only when the transmembrane currents themselves are not recorded), or None."""
         p, modes = self.pipeline, self.pipeline.probe.modes
         if p.source.reads_membrane or "sources" in modes or not {"LFP", "CSD"} & set(modes):
             return None
         if type(p.source).field_projection is Source.field_projection:
             return None
         matrix = p.field.readout_matrix(params["field"], self._source_positions.shape[0])
+        recorded = projected_modes(modes)
+        if len(recorded) == 1:          # project only the recorded mode's rows (half the work)
+            matrix = matrix[np.asarray(p.field.split_readout(np.arange(matrix.shape[0]))[recorded[0]])]
         return p.source.field_projection(params["source"], matrix)
 
     # ------------------------------------------------------------------ simulation

@@ -227,7 +227,8 @@ class Source(Stage):
         """Optional fast path for the field: arrays (pytree, with ``state0``, the initial
         projected state) that let :meth:`step_projected` return ``matrix @ transmembrane``
         without forming the (S,) transmembrane currents, or None (the default: the engine
-        applies the field to them). matrix: (R, S), :meth:`Field.readout_matrix`."""
+        applies the field to them). matrix: (R, S), the rows of :meth:`Field.readout_matrix`
+        for the recorded modes among LFP and CSD (both: all rows, LFP first)."""
         return None
 
     def step_projected(self, params, projection, state, projected_state, spikes):

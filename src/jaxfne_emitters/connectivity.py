@@ -26,8 +26,9 @@ def resolve_connectivity(choice: str, n: int, n_edges: Optional[int] = None, flo
         return choice
     if not float_spikes:
         return "event"
-    dense_ok = (n_edges is None or n_edges >= AUTO_DENSE_MIN_DENSITY * n * n) and 2 * 4 * n * n <= AUTO_DENSE_MAX_BYTES
-    return "dense" if dense_ok else "edge_list"
+    dense_enough = n_edges is None or n_edges >= AUTO_DENSE_MIN_DENSITY * n * n
+    small_enough = 2 * 4 * n * n <= AUTO_DENSE_MAX_BYTES
+    return "dense" if dense_enough and small_enough else "edge_list"
 
 
 def event_chunk(n: int) -> int:

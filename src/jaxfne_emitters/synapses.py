@@ -149,32 +149,31 @@ class _ChannelSource(Source):
         cell's synapses all use one channel); 0 for the padding row N."""
         return jnp.concatenate([params["pre_gain"] * gain[params["row_channel"]], jnp.zeros((1,), jnp.float32)])
 
-    def _advance(self, params, state, spikes, field_rows=None):
-        """Decay and deliver: -> (state, i_syn, projected field increments or None)."""
+    def _advance(self, params, state, spikes, table=None):
+        """Decay and deliver: -> (state, i_syn). ``state`` is the flat synaptic state (C N),
+        the event scratch (kmax) and optionally a tail of C x R projected field states
+        (channel-major), which decay with their channel; ``table`` (default the synapse
+        table) may carry the field entries that feed that tail."""
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
         gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
-        pad = state.shape[0] - c * n
+        base = params["state0"].shape[0]
+        tail = state.shape[0] - base
         decay = jnp.concatenate([jnp.broadcast_to(params["decay"][:, None], (c, n)).reshape(-1),
-                                 jnp.zeros((pad,), jnp.float32)])
-        field_inc = None
+                                 jnp.zeros((base - c * n,), jnp.float32)]
+                                + ([jnp.repeat(params["decay"], tail // c)] if tail else []))
         if "syn_table" in params and spikes.dtype == jnp.bool_:     # delivered in place
-            row_channel = jnp.concatenate([params["row_channel"], jnp.zeros((1,), jnp.int32)])
-            state, field_inc = deliver(params["syn_table"], self._row_gain(params, gain), spikes, state * decay,
-                                       row_channel, c, field_rows)
+            state = deliver(params["syn_table"] if table is None else table, self._row_gain(params, gain),
+                            spikes, state * decay)
         else:
             inc = (gain[:, None] * self.delivered(params, spikes)).reshape(-1)
-            if field_rows is not None:    # float spikes: every cell's row, weighted by its spike
-                s = spikes.astype(jnp.float32) * self._row_gain(params, gain)[:n]
-                field_inc = jax.ops.segment_sum(s[:, None] * field_rows[:n], params["row_channel"],
-                                                num_segments=c)
-            state = state * decay + jnp.pad(inc, (0, pad))
+            state = state * decay + jnp.pad(inc, (0, state.shape[0] - c * n))
         i_syn = state[:n]
         for k in range(1, c):     # adds, not a reduce: keeps the step one fused loop
             i_syn = i_syn + state[k * n:(k + 1) * n]
-        return state, i_syn, field_inc
+        return state, i_syn
 
     def step(self, params, state, spikes):
-        state, i_syn, _ = self._advance(params, state, spikes)
+        state, i_syn = self._advance(params, state, spikes)
         transmembrane = params["calibration"] * jnp.concatenate([i_syn, -state[:i_syn.shape[0] * params["decay"].shape[0]]])
         return state, i_syn, transmembrane
 
@@ -184,30 +183,49 @@ class _ChannelSource(Source):
         calibration sum_c B_c state_c with B_c = M_soma - M_site_c; each channel's projected
         state z_c = B_c state_c obeys the same decay as state_c, and a spike of cell p adds
         its row gain x F[p], F[p] = sum over p's synapses of w B_c[:, target]. A step then
-        costs O(spikes x R) instead of O(R x S). Needs the event tables (else None)."""
+        costs O(spikes x R) instead of O(R x S). The R entries of F[p] are appended to p's row
+        of the synapse table, targeting z (kept after the synaptic state), so one gather and
+        one scatter deliver synapses and field together. Needs the event tables (else None).
+        Returns {"rows": F (N + 1, R) for float spikes, "table": the extended table,
+        "state0": zeros for synaptic state, scratch and z}."""
         if "syn_table" not in params:
             return None
         import scipy.sparse
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
-        check_fits(8 * matrix.shape[0] * ((c + 1) * n + 2 * matrix.shape[1]),
-                   f"the field projection of {n} cells onto {matrix.shape[0]} readout rows")
-        m = np.asarray(matrix, np.float64)
+        r = matrix.shape[0]
         table = np.asarray(params["syn_table"])
         kmax = table.shape[1]
+        check_fits(8 * r * ((c + 1) * n + 2 * matrix.shape[1]) + 8 * (n + 1) * (kmax + r),
+                   f"the field projection of {n} cells onto {r} readout rows")
+        m = np.asarray(matrix, np.float64)
         b = np.concatenate([(m[:, :n] - m[:, (k + 1) * n:(k + 2) * n]).T for k in range(c)]
-                           + [np.zeros((kmax, m.shape[0]))])               # (C N + kmax, R)
+                           + [np.zeros((kmax, r))])                          # (C N + kmax, R)
         weights = scipy.sparse.csr_matrix(
             (table[:n, :, 1].view(np.float32).ravel().astype(np.float64), table[:n, :, 0].ravel(),
              np.arange(n + 1) * kmax), shape=(n, c * n + kmax))
-        rows = np.concatenate([weights @ b, np.zeros((1, m.shape[0]))])     # (N + 1, R)
-        return {"rows": jnp.asarray(rows, jnp.float32), "state0": jnp.zeros((c, m.shape[0]), jnp.float32)}
+        rows = np.concatenate([weights @ b, np.zeros((1, r))]).astype(np.float32)     # (N + 1, R)
+        base = c * n + kmax
+        channel = np.append(np.asarray(params["row_channel"]), 0)
+        targets = base + channel[:, None] * r + np.arange(r)[None, :]
+        targets[n] = c * n + np.arange(r) % kmax            # the padding row: scratch, weight 0
+        field = np.stack([targets.astype(np.int32), rows.view(np.int32)], axis=-1)
+        return {"rows": jnp.asarray(rows), "table": jnp.asarray(np.concatenate([table, field], axis=1)),
+                "state0": jnp.zeros((base + c * r,), jnp.float32)}
 
     def step_projected(self, params, projection, state, projected, spikes):
-        state, i_syn, field_inc = self._advance(params, state, spikes, projection["rows"])
-        projected = projected * params["decay"][:, None] + field_inc
-        values = projected[0]
-        for k in range(1, projected.shape[0]):
-            values = values + projected[k]
+        """The step with the field projected: ``projected`` is the whole flat state (synaptic
+        state, scratch, z) and ``state`` passes through unused."""
+        c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
+        base, r = params["state0"].shape[0], projection["rows"].shape[1]
+        projected, i_syn = self._advance(params, projected, spikes, projection["table"])
+        if not ("syn_table" in params and spikes.dtype == jnp.bool_):  # float spikes: every cell's row
+            gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
+            s = spikes.astype(jnp.float32) * self._row_gain(params, gain)[:n]
+            inc = jax.ops.segment_sum(s[:, None] * projection["rows"][:n], params["row_channel"], num_segments=c)
+            projected = projected.at[base:].add(inc.reshape(-1))
+        values = projected[base:base + r]
+        for k in range(1, c):
+            values = values + projected[base + k * r:base + (k + 1) * r]
         return state, projected, i_syn, params["calibration"] * values
 
     def tunables(self, circuit):
