@@ -1,15 +1,16 @@
 """Event-driven synaptic delivery, batched by flattening trials into one spike list.
 
-``deliver(table, row_gain, spikes, state, ...)`` adds the outgoing rows of the spiking cells
-into the (decayed) synaptic state in place: work O(N / 32 + spikes x fan-out) a step. A
-source may append entries to the rows (the exponential sources append each cell's projected
-field row, so one gather and one scatter deliver both). Its inputs may hold T trials back
-to back (spikes (T N,), row gains (T (N + 1),), states (T S,)): the spikes of all trials
-form one list, a spike of trial b goes to trial b's block of the state. Under ``jax.vmap`` a
-custom batching rule folds the batch into T this way, so B trials cost one loop over all their spikes instead of B
-predicated loops (``vmap`` of a data-dependent loop runs every trial for as many chunks as
-the busiest one needs and selects). Not differentiable (the loop length is data-dependent):
-spikes are bool here; float (surrogate) spikes take the dense or edge-list path.
+``deliver(table, row_gain, spikes, state)`` adds the outgoing rows of the spiking cells into
+the (decayed) synaptic state in place: work O(N / 32 + spikes x fan-out) a step. A source may
+append entries to the rows (the exponential sources append each cell's projected field row,
+so one gather and one scatter deliver both). Its inputs may hold T trials back to back
+(spikes (T N,), row gains (T (N + 1),), states (T S,)): the spikes of all trials form one
+list, a spike of trial b goes to trial b's block of the state. Under ``jax.vmap`` a custom
+batching rule folds the batch into T this way, so B trials cost one loop over all their
+spikes instead of B predicated loops (``vmap`` of a data-dependent loop runs every trial for
+as many chunks as the busiest one needs and selects). Not differentiable (the loop length is
+data-dependent): spikes are bool here; float (surrogate) spikes take the dense or edge-list
+path.
 """
 from __future__ import annotations
 
