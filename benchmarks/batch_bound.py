@@ -53,14 +53,14 @@ def best_of(fn, reps):
     return min(times)
 
 
-step_us = {}
+step_us, models = {}, {}
 for n in sorted(set(args.ns) | {args.n}):
-    model = canonical.canonical_model(n, sample_ms=sample, bench_dir=args.bench_dir)
+    model = models[n] = canonical.canonical_model(n, sample_ms=sample, bench_dir=args.bench_dir)
     run_s = best_of(lambda: np.asarray(model.simulate(sim, progress=False)["spikes"]), args.reps)
     step_us[n] = run_s / sim.n_steps * 1e6
 ns = np.array(sorted(step_us), float)
 b_us, a_us = np.polyfit(ns, [step_us[int(n)] for n in ns], 1)
-model = canonical.canonical_model(args.n, sample_ms=sample, bench_dir=args.bench_dir)
+model = models[args.n]
 seeds = range(100, 100 + args.trials)
 batch_s = best_of(lambda: np.asarray(model.simulate_batch(sim, seeds=seeds)["spikes"]), args.reps)
 batch_step_us = batch_s / sim.n_steps * 1e6

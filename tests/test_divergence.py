@@ -41,6 +41,7 @@ def test_the_first_bad_step_and_cell_are_kept_in_single_runs_and_vmapped_batches
     np.testing.assert_array_equal(c, expected_cell)
     # nested batches (e.g. candidates x trials) agree too
     s2, c2 = jax.vmap(jax.vmap(run_checks, in_axes=1), in_axes=1)(jnp.asarray(vs[:, None]).transpose(0, 2, 1, 3))
+    np.testing.assert_array_equal(np.asarray(s2).ravel(), expected_step)
     np.testing.assert_array_equal(np.asarray(c2).ravel(), expected_cell)
 
 
