@@ -110,7 +110,8 @@ def test_cli_run_nwb_then_plot_and_export_the_folder(tmp_path):
     np.testing.assert_array_equal(read_nwb(out / "signals.nwb")["LFP"], from_folder["LFP"])
     figs = tmp_path / "figs"
     assert main(["plot", str(out), "--out", str(figs)]) == 0
-    assert sorted(p.name for p in figs.iterdir()) == ["csd.png", "lfp.png", "raster.png", "relative_power.png"]
+    assert sorted(p.name for p in figs.iterdir()) == [".jaxfne-output.json", "csd.png", "lfp.png", "raster.png",
+                                                      "relative_power.png"]
     assert main(["export", str(out), "--nwb", str(tmp_path / "again.nwb")]) == 0
     assert validate_nwb(tmp_path / "again.nwb") == []
     assert main(["plot", str(tmp_path / "nothing-here")]) == 1

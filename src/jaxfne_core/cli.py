@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
 import attrs
 
-from .io import staged_directory, to_json_text, write_npz_atomic
-from .errors import ConfigError, IncompatibleStagesError, JaxfneError, MissingExtraError, OutputExistsError
+from .errors import (ConfigError, IncompatibleStagesError, InsufficientMemoryError, JaxfneError, MissingExtraError,
+                     OutputExistsError, SimulationDivergedError, UnknownStageError, UnsafeOutputError)
+from .io import to_json_text, write_npz_atomic
+from .output_folder import add_to_output_folder, check_additions, check_output_file, check_output_folder, staged_output_folder
 from .xla_tuning import use_wide_vectors
 
 
@@ -46,13 +49,15 @@ def cmd_run(args) -> int:
     from .figures import run_figures
     from .formats import signals_payload, write_nwb
     from .model import Model
-    out = Path(args.out)
-    _refuse_existing(out, args.overwrite)
+    out = check_output_folder(args.out, overwrite=args.overwrite)
     cfg, pipe = _load(args.config)
     sim = cfg.simulation
     if args.seed is not None or args.duration_ms is not None:
-        sim = attrs.evolve(sim, **{k: v for k, v in (("seed", args.seed), ("duration_ms", args.duration_ms))
-                                   if v is not None})
+        try:
+            sim = attrs.evolve(sim, **{k: v for k, v in (("seed", args.seed), ("duration_ms", args.duration_ms))
+                                       if v is not None})
+        except ValueError as e:
+            raise ConfigError([("--duration-ms" if args.duration_ms is not None else "--seed", str(e))]) from None
     model = Model(pipe)
     if cfg.task is not None:
         if args.duration_ms is not None:
@@ -61,7 +66,7 @@ def cmd_run(args) -> int:
         return _run_task(args, cfg, model, sim, out)
     signals = model.simulate(sim, progress=None if args.progress is None else args.progress)
     receipt = model.run_receipt(signals)
-    with staged_directory(out, overwrite=args.overwrite) as staging:
+    with staged_output_folder(out, overwrite=args.overwrite, kind="run") as staging:
         (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
         write_npz_atomic(staging / "signals.npz", signals_payload(signals))
         summary = {"receipt_id": receipt.receipt_id, "config": str(args.config),
@@ -93,28 +98,48 @@ def cmd_plot(args) -> int:
     """Figures of an existing run folder (from its signals.npz)."""
     from .figures import run_figures
     from .formats import load_run
-    from .io import write_bytes_atomic
+    if args.out is not None:
+        out = check_output_folder(args.out, overwrite=args.overwrite)
+    else:
+        check_additions(args.run_dir, flag="RUN_DIR")
     signals = load_run(args.run_dir)
-    out = Path(args.out) if args.out else Path(args.run_dir)
     figures = run_figures(signals)
-    for name, png in figures.items():
-        write_bytes_atomic(out / name, png, overwrite=True)
+    if args.out is None:
+        out = Path(args.run_dir)
+        add_to_output_folder(out, figures, flag="RUN_DIR")
+    else:
+        with staged_output_folder(out, overwrite=args.overwrite, kind="plot") as staging:
+            for name, png in figures.items():
+                (staging / name).write_bytes(png)
     print(f"wrote {out}/: " + ", ".join(figures))
     return 0
 
 
 def cmd_export(args) -> int:
     """A run folder's signals as NWB (with its receipt as provenance)."""
-    import json
-
     from .formats import load_run, validate_nwb, write_nwb
+    check_output_file(args.nwb, overwrite=args.overwrite, flag="--nwb", signature=b"\x89HDF\r\n\x1a\n",
+                      kind="an NWB (HDF5) file")
     signals = load_run(args.run_dir)
-    receipt_path = Path(args.run_dir) / "receipt.json"
-    receipt = json.loads(receipt_path.read_text()) if receipt_path.is_file() else None
+    receipt = _read_receipt(Path(args.run_dir) / "receipt.json")
     write_nwb(signals, args.nwb, receipt, overwrite=args.overwrite)
     errors = validate_nwb(args.nwb)
     print(f"wrote {args.nwb} ({'valid NWB' if not errors else f'{len(errors)} schema errors'})")
     return 0 if not errors else 2
+
+
+def _read_receipt(path: Path):
+    """A run folder's receipt as a dict (None where there is none); a damaged one is refused."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ConfigError([("RUN_DIR", f"{str(path)!r} is not valid JSON ({e}); allowed: the receipt.json "
+                            "a jaxfne run wrote")]) from None
+    if not isinstance(data, dict) or "receipt_id" not in data:
+        raise ConfigError([("RUN_DIR", f"{str(path)!r} is not a jaxfne receipt (no receipt_id)")])
+    return data
 
 
 def _option_value(text):
@@ -127,8 +152,7 @@ def _option_value(text):
 def cmd_tune(args) -> int:
     from .model import Model
     from .objective import Objective
-    out = Path(args.out)
-    _refuse_existing(out, args.overwrite)
+    out = check_output_folder(args.out, overwrite=args.overwrite)
     options = {}
     for item in args.option or []:
         if "=" not in item:
@@ -154,7 +178,7 @@ def cmd_tune(args) -> int:
                                stop_on_gates=args.stop_on_gates)
     signals = tuned.simulate(cfg.simulation, progress=False)
     receipt = tuned.run_receipt(signals)
-    with staged_directory(out, overwrite=args.overwrite) as staging:
+    with staged_output_folder(out, overwrite=args.overwrite, kind="tune") as staging:
         (staging / "tune_report.json").write_text(to_json_text(report.to_dict()), encoding="utf-8")
         (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
         write_npz_atomic(staging / "signals.npz", {**signals.to_numpy(), "time_ms": signals.time_ms})
@@ -173,17 +197,12 @@ def cmd_tune(args) -> int:
     return 0
 
 
-def _refuse_existing(out: Path, overwrite: bool):
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise OutputExistsError(f"{out} exists and is not empty; pass --overwrite to replace it")
-
-
 def _run_task(args, cfg, model, sim, out) -> int:
     """Trials of the task section: per-condition outputs, spectra, FLIP, figures, receipt."""
     from .task_outputs import write_task_run
     results = model.run_trials(cfg.task, sim)
     receipt = model.trials_receipt(results, sim)
-    with staged_directory(out, overwrite=args.overwrite) as staging:
+    with staged_output_folder(out, overwrite=args.overwrite, kind="task") as staging:
         written, spectral = write_task_run(staging, model, results, receipt, figures=not args.no_figures)
     n_trials = len(results.conditions) * cfg.task.trials_per_condition
     print(f"run {receipt.receipt_id}: {results.paradigm.name}, {len(results.conditions)} conditions x "
@@ -198,15 +217,55 @@ def _run_task(args, cfg, model, sim, out) -> int:
     return 0
 
 
+def _seed_arg(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; allowed: 0 .. 2**32 - 1") from None
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: 0 .. 2**32 - 1")
+    return value
+
+
+def _positive_int_arg(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; allowed: an integer >= 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: an integer >= 1")
+    return value
+
+
+def _duration_arg(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; allowed: a duration in ms > 0") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range; allowed: a finite duration in ms > 0")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with exit code 1 for a bad flag (argparse's own 2 means "the run failed" here)."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jaxfne", description="JAX source-to-field neurophysiology engine")
+    p = _Parser(prog="jaxfne", description="JAX source-to-field neurophysiology engine",
+                                epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="simulate a .jcfg.json and write receipt, signals, summary, figures")
     r.add_argument("config")
     r.add_argument("--out", required=True, help="output directory (written atomically)")
-    r.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
-    r.add_argument("--seed", type=int, help="override the simulation seed")
-    r.add_argument("--duration-ms", type=float, help="override the simulated duration (ms)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace --out if it is a folder jaxfne wrote (never anything else)")
+    r.add_argument("--seed", type=_seed_arg, help="override the simulation seed (integer 0 .. 2**32 - 1)")
+    r.add_argument("--duration-ms", type=_duration_arg, help="override the simulated duration (ms, > 0)")
     r.add_argument("--no-figures", action="store_true")
     r.add_argument("--nwb", action="store_true", help="also write signals.nwb (needs jaxfne[nwb])")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -216,12 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("config")
     t.add_argument("--out", required=True, help="output directory (written atomically)")
     t.add_argument("--optimizer", default="gsdr", help="registered optimizer (jaxfne plugins)")
-    t.add_argument("--steps", type=int, default=20)
+    t.add_argument("--steps", type=_positive_int_arg, default=20)
     t.add_argument("--tunables", nargs="+", help="names (default: all; see Model.tunables())")
     t.add_argument("--bounds", nargs="+", help="NAME:LOWER:UPPER overrides")
     t.add_argument("--option", nargs="+", help="optimizer option NAME=VALUE (JSON values)")
-    t.add_argument("--seed", type=int, default=0, help="optimizer seed")
-    t.add_argument("--chunk-size", type=int, help="candidates per vmapped chunk")
+    t.add_argument("--seed", type=_seed_arg, default=0, help="optimizer seed")
+    t.add_argument("--chunk-size", type=_positive_int_arg, help="candidates per vmapped chunk")
     t.add_argument("--stop-on-gates", action="store_true", help="stop once every gate passes")
     t.add_argument("--overwrite", action="store_true")
     t.add_argument("--no-progress", action="store_true")
@@ -234,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     pl.set_defaults(func=cmd_plugins)
     f = sub.add_parser("plot", help="(re)draw the figures of a run folder")
     f.add_argument("run_dir")
-    f.add_argument("--out", help="folder for the PNGs (default: the run folder)")
+    f.add_argument("--out", help="a new folder for the PNGs (default: into the run folder)")
+    f.add_argument("--overwrite", action="store_true", help="replace --out if jaxfne wrote it")
     f.set_defaults(func=cmd_plot)
     e = sub.add_parser("export", help="write a run folder's signals as NWB (needs jaxfne[nwb])")
     e.add_argument("run_dir")
@@ -244,24 +304,50 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_CODES = """exit codes:
+  0  done
+  1  invalid input: a config, flag or output path refused (the message names it, its value
+     and what is allowed), an output that exists, a missing file or optional extra
+  2  the run failed: it diverged (NaN/inf; the message says where and when), it would not
+     fit in memory, or another refusal raised while running
+  3  internal error: a bug in jaxfne or a plugin (the traceback follows; please report it)"""
+
+
 def main(argv=None) -> int:
-    """Exit codes: 0 done; 1 invalid input (config, claims, existing output); 2 the run failed."""
+    """Run the command line; returns the exit code (see :data:`EXIT_CODES`)."""
     args = build_parser().parse_args(argv)
     use_wide_vectors()                      # before the first computation creates the backend
     try:
         return args.func(args)
-    except OutputExistsError as e:
+    except (OutputExistsError, UnsafeOutputError, MissingExtraError) as e:
         print(str(e), file=sys.stderr)
-        return 1
+        return EXIT_INVALID
     except FileNotFoundError as e:
         print(f"{e.filename}: no such file", file=sys.stderr)
-        return 1
-    except (ConfigError, IncompatibleStagesError) as e:
+        return EXIT_INVALID
+    except (ConfigError, IncompatibleStagesError, UnknownStageError) as e:
         print(f"{getattr(args, 'config', '')}: invalid\n{e}", file=sys.stderr)
-        return 1
+        return EXIT_INVALID
+    except (SimulationDivergedError, InsufficientMemoryError) as e:
+        print(f"{args.command} failed: {e}", file=sys.stderr)
+        return EXIT_FAILED
     except JaxfneError as e:
         print(f"{args.command} failed: {e}", file=sys.stderr)
-        return 2
+        return EXIT_FAILED
+    except OSError as e:
+        where = f" {e.filename}" if getattr(e, "filename", None) else ""
+        print(f"{args.command} failed:{where}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"{args.command}: interrupted; no output was replaced", file=sys.stderr)
+        return 130
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        print(f"jaxfne {args.command}: internal error (exit {EXIT_INTERNAL}); please report it with the "
+              "traceback above", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -61,6 +61,10 @@ class SimulationDivergedError(JaxfneError, FloatingPointError):
     """A simulated quantity became NaN or infinite; the message says where and when."""
 
 
+class InsufficientMemoryError(JaxfneError, MemoryError):
+    """A run would need more memory than is available; the message says how much."""
+
+
 class MissingSignalError(JaxfneError, KeyError):
     """A readout asked for a signal the probe did not record."""
 
@@ -70,3 +74,12 @@ class MissingSignalError(JaxfneError, KeyError):
 
 class OutputExistsError(JaxfneError, FileExistsError):
     """Refused to overwrite an existing output (pass overwrite=True to allow)."""
+
+
+class UnsafeOutputError(JaxfneError, ValueError):
+    """An output path that jaxfne refuses to write or replace (the current folder, a symbolic
+    link, a folder jaxfne did not write, ...). ``flag`` names the option, ``value`` its value."""
+
+    def __init__(self, flag: str, value, reason: str):
+        self.flag, self.value, self.reason = flag, str(value), reason
+        super().__init__(f"{flag} {self.value!r}: {reason}")

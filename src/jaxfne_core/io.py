@@ -5,7 +5,6 @@ import contextlib
 import io as _io
 import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -61,27 +60,6 @@ def write_npz_atomic(path, arrays: dict, *, overwrite=False) -> Path:
 
 def write_bytes_atomic(path, data: bytes, *, overwrite=False) -> Path:
     return _atomic_write_bytes(path, data, overwrite)
-
-
-@contextlib.contextmanager
-def staged_directory(out, *, overwrite=False):
-    """Write a whole output folder atomically: yield a staging folder beside ``out``; on
-    success it replaces ``out`` in one rename, on any error it is removed. A non-empty ``out``
-    is refused unless ``overwrite``."""
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise OutputExistsError(f"{out} exists and is not empty; pass --overwrite to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield staging
-        os.chmod(staging, 0o777 & ~_umask())
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 @contextlib.contextmanager

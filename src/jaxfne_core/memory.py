@@ -6,11 +6,9 @@ import os
 import jax
 import numpy as np
 
-from .errors import JaxfneError
+from .errors import InsufficientMemoryError
 
-
-class InsufficientMemoryError(JaxfneError, MemoryError):
-    """A run would need more memory than is available; the message says how much."""
+__all__ = ["FRACTION", "InsufficientMemoryError", "available_bytes", "check_fits", "run_bytes"]
 
 
 FRACTION = 0.8   # of the available memory a run may take

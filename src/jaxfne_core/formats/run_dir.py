@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +35,17 @@ def load_run(run_dir) -> Signals:
     if not path.is_file():
         raise ConfigError([("run_dir", f"{str(run_dir)!r} has no signals.npz; allowed: a folder "
                             "written by 'jaxfne run'")])
-    with np.load(path, allow_pickle=False) as z:
-        data = {k: z[k] for k in z.files}
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+        missing = [k for k in ("dt_ms", "time_ms", "population_names", "cell_population", "cell_positions_um",
+                               "contact_positions_um", "claims_json", "units_json") if k not in data]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ConfigError([("run_dir", f"{str(path)!r} cannot be read ({type(e).__name__}: {e}); allowed: "
+                            "the signals.npz a jaxfne run wrote")]) from None
+    if missing:
+        raise ConfigError([("run_dir", f"{str(path)!r} lacks {', '.join(missing)}; allowed: the signals.npz "
+                            "a jaxfne run wrote")])
     modes = [m for m in ("spikes", "V_m", "LFP", "CSD", "sources") if m in data]
     dt = float(data["dt_ms"])
     ctx = rebuild_context([str(n) for n in data["population_names"]], data["cell_population"],
