@@ -1,5 +1,6 @@
 """Plugin discovery through real entry-point metadata, blocking, duplicates, hook validation."""
 import json
+from pathlib import Path
 import subprocess
 import sys
 import textwrap
@@ -9,7 +10,11 @@ import pluggy
 import pytest
 
 import jaxfne as jtfne
+from jaxfne_core.cli import main
+from jaxfne_core.errors import PluginWarning
 from jaxfne_core.plugins import clear_registry_cache, load_registry, make_plugin_manager
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "v1_laminar_column.jcfg.json"
 
 THIRD_PARTY = '''
 import attrs
@@ -103,21 +108,29 @@ def test_duplicate_stage_name_names_both_distributions(tmp_path, monkeypatch):
     make_distribution(tmp_path, "dup-fields", "dup_fields_mod", dup, "dupfields")
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
-        with pytest.raises(jtfne.DuplicateStageError) as e:
-            load_registry(make_plugin_manager())
+        with pytest.warns(PluginWarning, match="withheld"):
+            reg = load_registry(make_plugin_manager())
+        with pytest.raises(jtfne.UnknownStageError) as e:       # neither wins silently
+            reg.get("field", "laminar_proxy")
         assert "jaxfne" in str(e.value) and "dup-fields" in str(e.value)
-        # blocking one of them resolves it
-        reg = load_registry(make_plugin_manager(block=["dupfields"]))
-        assert reg.get("field", "laminar_proxy").distribution == "jaxfne"
+        assert reg.get("field", "line_source").distribution == "jaxfne"     # the rest still loads
+        # blocking one of them, by plugin or by distribution name, resolves it
+        for block in ("dupfields", "dup-fields", "Dup_Fields"):
+            reg = load_registry(make_plugin_manager(block=[block]))
+            assert reg.get("field", "laminar_proxy").distribution == "jaxfne" and not reg.failures
     finally:
         sys.modules.pop("dup_fields_mod", None)
 
 
-def test_same_plugin_name_from_two_distributions_is_an_error(tmp_path, monkeypatch):
+def test_same_plugin_name_from_two_distributions_loads_neither_until_one_is_blocked(tmp_path, monkeypatch):
     make_distribution(tmp_path, "other-fields", "other_fields_mod", "", "fields")
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(jtfne.DuplicateStageError, match="other-fields"):
-        make_plugin_manager()
+    pm = make_plugin_manager()
+    assert pm.get_plugin("fields") is None and pm.get_plugin("izhikevich") is not None
+    assert {f.distribution for f in pm.failures} == {"jaxfne", "other-fields"}
+    assert "declared by two distributions" in pm.failures[0].reason
+    pm = make_plugin_manager(block=["other-fields"])            # by distribution name
+    assert pm.get_plugin("fields") is not None and not pm.failures
 
 
 def test_misspelled_hook_is_caught_by_check_pending():
@@ -175,3 +188,58 @@ def test_plugins_json_cli_lists_every_builtin():
             ("optimizer", "random_search")} <= names
 
 
+
+
+BROKEN = {
+    "raises-at-import": "raise RuntimeError('plugin import exploded')\n",
+    "missing-module": None,                                  # the entry point names no module
+    "misspelled-hook": "from jaxfne_core import hookimpl\n@hookimpl\ndef jaxfne_register_feilds(registry):\n    pass\n",
+    "api-mismatch": "JAXFNE_PLUGIN_API = 999\n",
+    "hook-raises": "from jaxfne_core import hookimpl\n@hookimpl\ndef jaxfne_register_fields(registry):\n"
+                   "    raise ValueError('cannot register today')\n",
+    "not-a-stage": "from jaxfne_core import hookimpl\n@hookimpl\ndef jaxfne_register_fields(registry):\n"
+                   "    registry.add(object, name='nothing')\n",
+    "wrong-argument": "from jaxfne_core import hookimpl\n@hookimpl\ndef jaxfne_register_fields(reg1stry):\n    pass\n",
+    "half-registered": THIRD_PARTY + "\n@hookimpl\ndef jaxfne_register_probes(registry):\n    raise KeyError('x')\n",
+}
+REASONS = {"raises-at-import": "plugin import exploded", "missing-module": "ModuleNotFoundError",
+           "misspelled-hook": "did you mean 'jaxfne_register_fields'", "api-mismatch": "plugin API 999",
+           "hook-raises": "cannot register today", "not-a-stage": "must subclass Field",
+           "wrong-argument": "reg1stry", "half-registered": "jaxfne_register_probes raised KeyError"}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_installed_plugin_is_isolated_named_and_blockable(case, tmp_path, monkeypatch, capsys):
+    dist, module = f"broken-{case}", f"broken_{case.replace('-', '_')}"
+    if BROKEN[case] is None:
+        make_distribution(tmp_path, dist, module, "", "brokenplugin")
+        (tmp_path / f"{module}.py").unlink()
+    else:
+        make_distribution(tmp_path, dist, module, BROKEN[case], "brokenplugin")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    clear_registry_cache()
+    try:
+        with pytest.warns(PluginWarning) as caught:
+            reg = jtfne.default_registry()
+        (failure,) = reg.failures
+        assert failure.distribution == dist and failure.plugin == "brokenplugin", failure
+        assert REASONS[case] in failure.reason, failure.reason
+        assert f"JAXFNE_BLOCK_PLUGINS={dist}" in str(failure) and str(failure) in str(caught[0].message)
+        assert reg.get("emitter", "izhikevich").distribution == "jaxfne"          # the others load
+        if case == "half-registered":              # what it registered before failing is taken back
+            with pytest.raises(jtfne.UnknownStageError, match="failed to load"):
+                reg.get("field", "boxcar_proxy")
+        # the command line still works and says what was left out
+        assert main(["validate", str(EXAMPLE)]) == 0
+        assert main(["plugins"]) == 0
+        assert f"not loaded: plugin 'brokenplugin' (distribution {dist}" in capsys.readouterr().err
+        monkeypatch.setenv("JAXFNE_BLOCK_PLUGINS", dist)            # blocked by distribution name
+        assert not jtfne.default_registry().failures
+    finally:
+        clear_registry_cache()
+        sys.modules.pop(module, None)
+
+
+def test_a_block_name_that_matches_nothing_is_warned_about():
+    with pytest.warns(PluginWarning, match="'no-such-plugin' matches no installed"):
+        make_plugin_manager(block=["no-such-plugin"])

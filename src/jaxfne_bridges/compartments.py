@@ -11,7 +11,7 @@ import attrs
 import jax.numpy as jnp
 
 from jaxfne_core.claims import ChargeConservation, SourceCalibration
-from jaxfne_core.errors import ConfigError
+from jaxfne_core.errors import ConfigError, UsageError
 from jaxfne_core.ports import Port
 from jaxfne_core.stages import Circuit, Source
 
@@ -57,5 +57,5 @@ class CompartmentSource(Source):
 
     def step(self, params, state, spikes, membrane=None):
         if membrane is None:
-            raise TypeError("source 'compartments' needs the emitter's membrane currents")
+            raise UsageError("source 'compartments' needs the emitter's membrane currents")
         return state, jnp.zeros(spikes.shape, jnp.float32), jnp.asarray(membrane, jnp.float32)

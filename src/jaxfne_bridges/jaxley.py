@@ -22,7 +22,7 @@ import attrs
 import jax.numpy as jnp
 import numpy as np
 
-from jaxfne_core.errors import ConfigError, MissingExtraError
+from jaxfne_core.errors import ConfigError, MissingExtraError, UsageError
 from jaxfne_core.ports import Port
 from jaxfne_core.stages import Circuit, Compartments, Emitter
 from jaxfne_core.validators import number
@@ -121,7 +121,7 @@ class JaxleyEmitter(Emitter):
 
     def _require_built(self):
         if self._built is None:
-            raise RuntimeError("build(network) must run before the Jaxley emitter is used")
+            raise UsageError("build(network) must run before the Jaxley emitter is used")
         return self._built
 
     # ---------------------------------------------------------------- arrays (JAX)

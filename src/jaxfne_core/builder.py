@@ -16,6 +16,7 @@ import copy
 import attrs
 
 from .config import Configuration, Simulation, config_from_dict, config_to_dict
+from .errors import UsageError
 
 DEFAULT_SECTIONS = {
     "network": {},
@@ -48,7 +49,7 @@ class ConfigBuilder:
 
     def emitter(self, kind=None, *, family=None, **options):
         if kind is not None and family is not None and kind != family:
-            raise ValueError(f"emitter kind {kind!r} and family {family!r} disagree")
+            raise UsageError(f"emitter kind {kind!r} and family {family!r} disagree")
         return self._with("emitter", self._stage(kind or family or "izhikevich", options))
 
     def source(self, kind="exponential", **options):
@@ -79,7 +80,7 @@ class ConfigBuilder:
     def objective(self, objective):
         from .objective import Objective
         if not isinstance(objective, Objective):
-            raise TypeError(f"objective() needs jaxfne.objective()..., got {objective!r}")
+            raise UsageError(f"objective() needs jaxfne.objective()..., got {objective!r}")
         return self._with("objective", config_to_dict_objective(objective))
 
     def task(self, paradigm="standard_visual_omission", **options):

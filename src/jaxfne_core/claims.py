@@ -11,6 +11,7 @@ import enum
 from typing import Mapping
 
 import attrs
+from .errors import PluginError
 
 
 class SourceCalibration(str, enum.Enum):
@@ -86,7 +87,7 @@ def check_chain(stages) -> tuple[dict, list]:
             provides = provides(dict(claims))
         for claim, value in provides.items():
             if claim not in CLAIM_TYPES or not isinstance(value, CLAIM_TYPES[claim]):
-                raise TypeError(f"{label}: claim {claim!r} must be a {CLAIM_TYPES.get(claim)}, got {value!r}")
+                raise PluginError(f"{label}: claim {claim!r} must be a {CLAIM_TYPES.get(claim)}, got {value!r}")
             claims[claim] = value
             owner[claim] = label
     return claims, problems

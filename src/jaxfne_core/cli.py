@@ -5,6 +5,7 @@ import argparse
 import json
 import math
 import sys
+import warnings
 from pathlib import Path
 
 import attrs
@@ -36,12 +37,15 @@ def cmd_validate(args) -> int:
 
 def cmd_plugins(args) -> int:
     from .plugins import default_registry
-    entries = [e.to_json() for e in default_registry()]
+    registry = default_registry()
+    entries = [e.to_json() for e in registry]
     if args.json:
         print(json.dumps(entries, indent=2))
     else:
         for e in entries:
             print(f"{e['stage']:<10} {e['name']:<24} {e['distribution']:<12} {e['summary']}")
+    for f in registry.failures:                 # also warned about; said here as the listing's end
+        print(f"not loaded: {f}", file=sys.stderr)
     return 0
 
 
@@ -314,9 +318,14 @@ EXIT_CODES = """exit codes:
   3  internal error: a bug in jaxfne or a plugin (the traceback follows; please report it)"""
 
 
+def _format_warning(message, category, filename, lineno, line=None):
+    return f"jaxfne: warning: {message}\n"
+
+
 def main(argv=None) -> int:
     """Run the command line; returns the exit code (see :data:`EXIT_CODES`)."""
     args = build_parser().parse_args(argv)
+    warnings.formatwarning = _format_warning
     use_wide_vectors()                      # before the first computation creates the backend
     try:
         return args.func(args)

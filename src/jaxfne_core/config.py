@@ -16,7 +16,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
 from .errors import ConfigError, UnknownStageError
-from .validators import FieldValueError, number, one_of
+from .validators import FieldValueError, is_number, number, one_of, python_number
 
 SCHEMA = "jaxfne.config/1"
 
@@ -93,14 +93,16 @@ class NetworkConfig:
 class Simulation:
     """Time axis and seed of one run: duration and step in ms."""
 
-    duration_ms: float = attrs.field(default=100.0, validator=number(0, lo_open=True))
-    dt_ms: float = attrs.field(default=0.1, validator=number(0, 10, lo_open=True))
-    seed: int = attrs.field(default=0, validator=number(0, 2**32 - 1))
+    duration_ms: float = attrs.field(default=100.0, converter=python_number, validator=number(0, lo_open=True))
+    dt_ms: float = attrs.field(default=0.1, converter=python_number, validator=number(0, 10, lo_open=True))
+    seed: int = attrs.field(default=0, converter=python_number, validator=number(0, 2**32 - 1))
 
     def __attrs_post_init__(self):
         steps = self.duration_ms / self.dt_ms
+        if steps > 1e9:
+            raise FieldValueError("duration_ms", f"duration_ms / dt_ms = {steps:.3g} steps; allowed: at most 1e9")
         if abs(steps - round(steps)) > 1e-6 * max(1.0, steps):
-            raise ValueError(f"duration_ms = {self.duration_ms!r} is not a whole number of "
+            raise FieldValueError("duration_ms", f"duration_ms = {self.duration_ms!r} is not a whole number of "
                              f"dt_ms = {self.dt_ms!r} steps; allowed: an integer multiple")
 
     @property
@@ -180,13 +182,31 @@ class TermConfig:
     def __attrs_post_init__(self):
         if self.role == "gate":
             if self.criterion is None or self.threshold is None:
-                raise ValueError(f"gate {self.name!r} needs 'criterion' and 'threshold'")
+                raise FieldValueError("threshold", f"gate {self.name!r} needs 'criterion' and 'threshold'")
             pair = self.criterion == "in_range"
-            if pair != isinstance(self.threshold, (tuple, list)):
-                raise ValueError(f"gate {self.name!r}: threshold {self.threshold!r} must be "
-                                 + ("a [lo, hi] pair" if pair else "a number") + f" for criterion {self.criterion!r}")
-        elif self.target is None or (isinstance(self.target, float) and not math.isfinite(self.target)):
-            raise ValueError(f"{self.role} {self.name!r} needs a finite 'target', got {self.target!r}")
+            values = self.threshold if isinstance(self.threshold, (tuple, list)) else (self.threshold,)
+            if (pair != isinstance(self.threshold, (tuple, list)) or len(values) != (2 if pair else 1)
+                    or not all(is_number(v) and math.isfinite(v) for v in values)):
+                raise FieldValueError("threshold", f"gate {self.name!r}: threshold {self.threshold!r} must be "
+                                      + ("a [lo, hi] pair of finite numbers" if pair else "a finite number")
+                                      + f" for criterion {self.criterion!r}")
+            if pair and not values[0] <= values[1]:
+                raise FieldValueError("threshold", f"gate {self.name!r}: threshold {list(values)!r} has lo > hi; "
+                                      "allowed: [lo, hi] with lo <= hi")
+        elif not is_number(self.target) or not math.isfinite(self.target):
+            raise FieldValueError("target", f"{self.role} {self.name!r} needs a finite number 'target', "
+                                  f"got {self.target!r}")
+        if self.time_window_ms is not None:
+            w = tuple(self.time_window_ms)
+            if len(w) != 2 or not all(is_number(v) and math.isfinite(v) for v in w) or not 0 <= w[0] < w[1]:
+                raise FieldValueError("time_window_ms", f"{self.name!r}: time_window_ms {list(w)!r}; allowed: "
+                                      "[start_ms, end_ms] with 0 <= start_ms < end_ms")
+        if self.contacts is not None:
+            c = tuple(self.contacts)
+            if (len(c) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in c)
+                    or not 0 <= c[0] < c[1]):
+                raise FieldValueError("contacts", f"{self.name!r}: contacts {list(c)!r}; allowed: [first, stop) "
+                                      "integer contact indices with 0 <= first < stop")
 
 
 @attrs.frozen
@@ -215,11 +235,16 @@ STAGE_SECTIONS = ("emitter", "source", "field", "probe")
 
 
 def _strict(cls):
+    """Exact types, no coercion (a string is no number); NumPy scalars count as their Python
+    kind. Floats must be finite."""
     def structure(value, _):
+        value = python_number(value)
         ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) if cls is float else \
              (isinstance(value, int) and not isinstance(value, bool)) if cls is int else isinstance(value, cls)
         if not ok:
-            raise TypeError(f"expected {cls.__name__}, got {value!r}")
+            raise TypeError(f"expected {'a number' if cls is float else cls.__name__}, got {value!r}")
+        if cls is float and not math.isfinite(value):
+            raise TypeError(f"expected a finite number, got {value!r}")
         return cls(value)
     return structure
 
@@ -317,7 +342,9 @@ def _problems(exc, path) -> list[tuple[str, str]]:
             else:
                 out += _problems(sub, sub_path)
     elif isinstance(exc, FieldValueError):
-        out.append((_join(path, exc.field), str(exc)))
+        out.append((_join(path, exc.field), exc.message))
+    elif isinstance(exc, ConfigError):
+        out += [(_join(path, p) if p not in ("", "$") else path, m) for p, m in exc.problems]
     else:
         out.append((path, str(exc) or type(exc).__name__))
     return out
@@ -344,7 +371,50 @@ def config_to_dict(cfg: Configuration, registry=None) -> dict:
 
 
 def config_from_dict(data: dict, registry=None) -> Configuration:
+    """Structure and validate a config dict (from JSON or the builder); every string must be
+    encodable as UTF-8 and every number finite, wherever it sits."""
+    problems = list(_unrepresentable(data, "$"))
+    if problems:
+        raise ConfigError(problems)
     return make_converter(registry).structure(data, Configuration)
+
+
+MAX_INT = 10**18      # larger integers are no sensible option value and overflow float64 checks
+
+
+def _unrepresentable(value, path, depth=0):
+    """(path, message) for each non-finite number, oversized integer or non-UTF-8 string."""
+    if depth > MAX_DEPTH:
+        yield path, f"nested deeper than {MAX_DEPTH} levels; allowed: a jaxfne config"
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(k, str) and not _utf8(k):
+                yield path, f"key {k!r} is not valid Unicode text (a lone surrogate)"
+                continue
+            yield from _unrepresentable(v, f"{path}.{k}", depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _unrepresentable(v, f"{path}[{i}]", depth + 1)
+    elif isinstance(value, str):
+        if not _utf8(value):
+            yield path, f"{value!r} is not valid Unicode text (a lone surrogate)"
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        if abs(value) > MAX_INT:
+            yield path, f"{value} is too large; allowed: integers of magnitude <= 1e18"
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            yield path, f"{value!r} is not finite; allowed: finite numbers"
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def canonical_json(data) -> str:
@@ -352,20 +422,110 @@ def canonical_json(data) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
 
 
+MAX_DEPTH = 64      # a config nests about 6 levels; deeper input is refused, not recursed into
+
+
 def load_config(path, registry=None) -> Configuration:
-    """Load and validate a ``.jcfg.json`` file; raises :class:`ConfigError` with JSON paths."""
-    text = Path(path).read_text(encoding="utf-8")
+    """Load and validate a ``.jcfg.json`` file; raises :class:`ConfigError` with JSON paths.
+    Refused: a path that is no readable file, text that is not UTF-8 JSON, a key repeated in
+    one object (JSON would keep the last silently), NaN/Infinity and numbers that overflow."""
+    p = Path(path)
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise ConfigError([("CONFIG", f"{str(path)!r} is a folder; allowed: a .jcfg.json file")]) from None
+    except OSError as e:
+        raise ConfigError([("CONFIG", f"{str(path)!r} cannot be read: {e.strerror or e}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError([("CONFIG", f"{str(path)!r} is not UTF-8 text (byte {e.start}); allowed: a UTF-8 "
+                            ".jcfg.json file")]) from None
+    return config_from_dict(parse_config_text(text), registry)
+
+
+def parse_config_text(text: str):
+    """Parse config JSON strictly (see :func:`load_config`); returns plain dicts and lists."""
+    if _nesting_depth(text) > MAX_DEPTH:
+        raise ConfigError([("$", f"nested deeper than {MAX_DEPTH} levels; allowed: a jaxfne config")])
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                          object_pairs_hook=_KeyCountingDict)
     except json.JSONDecodeError as e:
         raise ConfigError([("$", f"not valid JSON: {e}")]) from None
-    except ValueError as e:
-        raise ConfigError([("$", str(e))]) from None
-    return config_from_dict(data, registry)
+    except (ValueError, RecursionError) as e:
+        raise ConfigError([("$", str(e) or "nested too deeply")]) from None
+    duplicates = list(_duplicate_keys(data, "$"))
+    if duplicates:
+        raise ConfigError(duplicates)
+    return _plain(data)
+
+
+def _nesting_depth(text: str) -> int:
+    """Bracket depth of JSON text, ignoring brackets inside strings (a cheap pre-check that
+    keeps the parser from recursing on hostile input)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+class _KeyCountingDict(dict):
+    """A JSON object that remembers the keys given more than once."""
+
+    def __init__(self, pairs):
+        super().__init__()
+        self.repeated = []
+        for k, v in pairs:
+            if k in self and k not in self.repeated:
+                self.repeated.append(k)
+            self[k] = v
+
+
+def _duplicate_keys(value, path):
+    if isinstance(value, _KeyCountingDict):
+        for k in value.repeated:
+            yield f"{path}.{k}", "key given more than once in the same object; allowed: each key once"
+        for k, v in value.items():
+            yield from _duplicate_keys(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _duplicate_keys(v, f"{path}[{i}]")
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _refuse_constant(name):
     raise ValueError(f"{name} is not allowed in a jaxfne config; allowed: finite numbers")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} overflows to {value}; allowed: finite numbers (|x| < 1.8e308)")
+    return value
 
 
 def save_config(cfg: Configuration, path, *, overwrite=False, registry=None) -> Path:

@@ -20,13 +20,35 @@ class ConfigError(JaxfneError, ValueError):
         super().__init__("\n".join(f"{p}: {m}" for p, m in self.problems))
 
 
+class UsageError(JaxfneError, TypeError):
+    """The Python API was called with the wrong kind of argument; the message says what it takes."""
+
+
+class PluginError(JaxfneError, TypeError, RuntimeError):
+    """A plugin registered something that is not a valid stage, or could not be loaded; the
+    message names the plugin (and its distribution) and how to block it."""
+
+
+class PluginWarning(UserWarning):
+    """An installed plugin was left out (broken), or a block name matched nothing."""
+
+
+class UnknownNameError(JaxfneError, KeyError):
+    """A name (condition, event, ...) that does not exist; the message lists the allowed ones."""
+
+    def __str__(self):
+        return self.args[0]
+
+
 class UnknownStageError(JaxfneError, KeyError):
     """A stage name is not registered; the message lists the registered names of that stage."""
 
-    def __init__(self, stage: str, name: str, available):
+    def __init__(self, stage: str, name: str, available, failures=()):
         self.stage, self.name, self.available = stage, name, sorted(available)
         listed = ", ".join(repr(a) for a in self.available) or "(none registered)"
-        super().__init__(f"unknown {stage} {name!r}; available {stage}s: {listed}")
+        note = "".join(f"; {f}" if isinstance(f, str) else f"; it may come from a plugin that failed to load: {f}"
+                       for f in failures)
+        super().__init__(f"unknown {stage} {name!r}; available {stage}s: {listed}{note}")
 
     def __str__(self):  # KeyError would quote the message
         return self.args[0]

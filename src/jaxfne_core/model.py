@@ -6,7 +6,9 @@ does not recompile.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 import math
+import numbers
 from typing import Optional
 
 import attrs
@@ -18,7 +20,7 @@ from .assemble import Pipeline, assemble, compatibility_problems
 from .claims import claims_to_json, truth_labels
 from .config import Configuration, Simulation, config_to_dict
 from .engine import initial_carry, make_runner, projected_modes
-from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedError
+from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedError, UsageError
 from .objective import Objective, evaluate
 from .readouts import compute_readout
 from .memory import check_fits, run_bytes
@@ -213,7 +215,7 @@ class Model:
         """
         sim = sim if sim is not None else self.config.simulation
         if not isinstance(sim, Simulation):
-            raise TypeError(f"simulate() needs a Simulation (jaxfne.simulation(...)), got {sim!r}")
+            raise UsageError(f"simulate() needs a Simulation (jaxfne.simulation(...)), got {sim!r}")
         n, dt = sim.n_steps, sim.dt_ms
         params = self.params(dt)
         check_fits(run_bytes(self, n // self.pipeline.probe.samples_per_record(dt)), "this simulation")
@@ -246,7 +248,9 @@ class Model:
     def simulate_batch(self, sim: Optional[Simulation] = None, seeds=None) -> Signals:
         """Run one trial per seed in parallel (``vmap``); arrays gain a leading trial axis."""
         sim = sim if sim is not None else self.config.simulation
-        seeds = np.asarray(list(seeds) if seeds is not None else [sim.seed], np.uint32)
+        if not isinstance(sim, Simulation):
+            raise UsageError(f"simulate_batch() needs a Simulation (jaxfne.simulation(...)), got {sim!r}")
+        seeds = np.asarray(check_seeds(seeds) if seeds is not None else [sim.seed], np.uint32)
         every = self._steps_per_record(sim)
         key = ("batch", sim.n_steps, sim.dt_ms)
         if key not in self._compiled:
@@ -326,7 +330,7 @@ class Model:
         """A :class:`RunReceipt` for ``signals`` produced by this model."""
         ctx = signals.context
         if not isinstance(ctx, RunContext) or ctx.model is not self._context:
-            raise ValueError("run_receipt() needs Signals produced by this model's simulate()")
+            raise UsageError("run_receipt() needs Signals produced by this model's simulate()")
         sim = ctx.simulation
         cfg = attrs.evolve(self.config, simulation=sim)
         cfg_dict = config_to_dict(cfg, self.registry)
@@ -372,8 +376,23 @@ def construct(cfg, *, registry=None) -> Model:
     elif isinstance(cfg, (str, bytes)) or hasattr(cfg, "__fspath__"):
         cfg = load_config(cfg, registry)
     if not isinstance(cfg, Configuration):
-        raise TypeError(f"construct() needs a configuration, got {type(cfg).__name__}")
+        raise UsageError(f"construct() needs a configuration, got {type(cfg).__name__}")
     return Model(assemble(cfg, registry))
+
+
+def check_seeds(seeds) -> list[int]:
+    """Seeds as Python ints: a non-empty iterable (not a string) of integers (Python or NumPy)
+    in 0 .. 2**32 - 1; anything else is refused, naming the offending entry."""
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise ConfigError([("seeds", f"{seeds!r}; allowed: a non-empty list of integers 0 .. 2**32 - 1")])
+    out = []
+    for i, s in enumerate(seeds):
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Integral) or not 0 <= int(s) <= 2**32 - 1:
+            raise ConfigError([(f"seeds[{i}]", f"{s!r}; allowed: integers 0 .. 2**32 - 1")])
+        out.append(int(s))
+    if not out:
+        raise ConfigError([("seeds", "empty; allowed: a non-empty list of integers 0 .. 2**32 - 1")])
+    return out
 
 
 def simulation(duration_ms: float = 100.0, dt_ms: float = 0.1, seed: int = 0) -> Simulation:

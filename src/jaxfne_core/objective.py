@@ -15,6 +15,7 @@ import numpy as np
 
 from .claims import Amplitude
 from .config import ObjectiveConfig, TermConfig
+from .errors import ConfigError
 
 
 class Objective:
@@ -37,7 +38,7 @@ class Objective:
 
     def _with(self, term):
         if any(t.name == term.name for t in self.terms):
-            raise ValueError(f"objective term name {term.name!r} is used twice")
+            raise ConfigError(f"objective term name {term.name!r} is used twice")
         return Objective(self.name, self.terms + (term,))
 
     def loss(self, name, target, weight=1.0, metric=None, *, units=None, time_window_ms=None, contacts=None):

@@ -11,6 +11,7 @@ from typing import Optional
 import attrs
 
 from .validators import number
+from .errors import UnknownNameError
 
 
 @attrs.frozen
@@ -37,7 +38,7 @@ class Condition:
         for e in self.events:
             if e.name == name:
                 return e
-        raise KeyError(f"condition {self.name!r} has no event {name!r}; events: {[e.name for e in self.events]}")
+        raise UnknownNameError(f"condition {self.name!r} has no event {name!r}; events: {[e.name for e in self.events]}")
 
 
 @attrs.frozen
@@ -60,13 +61,13 @@ class Paradigm:
         for c in self.conditions:
             if c.name == name:
                 return c
-        raise KeyError(f"paradigm {self.name!r} has no condition {name!r}; allowed: {self.condition_names()}")
+        raise UnknownNameError(f"paradigm {self.name!r} has no condition {name!r}; allowed: {self.condition_names()}")
 
     def condition_of_number(self, number: int) -> Condition:
         for c in self.conditions:
             if number in c.numbers:
                 return c
-        raise KeyError(f"no condition has number {number}")
+        raise UnknownNameError(f"no condition has number {number}")
 
     def omission_conditions(self) -> list[Condition]:
         return [c for c in self.conditions if c.omission_position is not None]

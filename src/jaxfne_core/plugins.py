@@ -2,20 +2,26 @@
 
 Plugins are Python modules or objects with ``@hookimpl`` functions, found through the
 ``jaxfne`` entry-point group (built-ins use the same group as any third party). Block plugins
-by entry-point name with ``JAXFNE_BLOCK_PLUGINS=name1,name2`` or ``block=[...]``. Set
+by entry-point or distribution name with ``JAXFNE_BLOCK_PLUGINS=name1,dist-name2`` or
+``block=[...]``. An installed plugin that is broken is left out with its reason
+(``registry.failures``, a :class:`PluginWarning`, ``jaxfne plugins``); the others load. Set
 ``JAXFNE_TRACE_PLUGINS=1`` to print every hook call (plugin, distribution, what it
 registered) to stderr.
 """
 from __future__ import annotations
 
-import os
-import sys
+import difflib
 from importlib import metadata
+import os
+import re
+import sys
+import warnings
 
+import attrs
 import pluggy
 
 from . import hookspecs
-from .errors import DuplicateStageError
+from .errors import PluginError, PluginWarning
 from .registry import STAGES, Registry
 from .version import PLUGIN_API_VERSION
 
@@ -37,78 +43,189 @@ def blocked_from_env() -> set[str]:
     return {n.strip() for n in os.environ.get(BLOCK_ENV, "").split(",") if n.strip()}
 
 
-def _entry_points():
-    """(entry point, distribution name) for the group, one per (name, distribution)."""
-    seen = {}
+def _norm(name: str) -> str:
+    """Distribution names compare as pip does: case-insensitive, '-', '_' and '.' alike."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@attrs.frozen
+class PluginFailure:
+    """An installed plugin that was not loaded, and why; the others load without it."""
+
+    plugin: str
+    distribution: str
+    version: str
+    reason: str
+    outcome: str = "was not loaded"
+
+    def __str__(self):
+        return (f"plugin {self.plugin!r} (distribution {self.distribution} {self.version}) {self.outcome}: "
+                f"{self.reason}; block it with {BLOCK_ENV}={self.distribution}")
+
+
+class JaxfnePluginManager(pluggy.PluginManager):
+    """A pluggy manager that knows each plugin's distribution and the plugins that failed."""
+
+    def __init__(self):
+        super().__init__(hookspecs.PROJECT)
+        self.add_hookspecs(hookspecs)
+        self.distributions: dict[str, tuple[str, str]] = {}     # plugin -> (distribution, version)
+        self.failures: list[PluginFailure] = []
+
+    def fail(self, plugin: str, distribution: str, version: str, reason: str) -> None:
+        self.failures.append(PluginFailure(plugin, distribution, version, reason))
+        if self.get_plugin(plugin) is not None:
+            self.unregister(name=plugin)
+        self.distributions.pop(plugin, None)
+
+
+def _entry_points(blocked: set[str], pm: JaxfnePluginManager):
+    """(entry point, distribution, version) for the group, one per name, blocked names and
+    distributions left out; a name two distributions declare loads from neither (a failure)."""
+    found: dict[str, list] = {}
     for dist in metadata.distributions():
-        dname = dist.metadata["Name"] if dist.metadata else None
+        dname = (dist.metadata["Name"] if dist.metadata else None) or "<unknown>"
+        if _norm(dname) in blocked:
+            continue
         for ep in dist.entry_points:
-            if ep.group != ENTRY_POINT_GROUP:
+            if ep.group != ENTRY_POINT_GROUP or ep.name in blocked:
                 continue
-            key = ep.name
-            if key in seen:
-                if seen[key][1] != dname:
-                    raise DuplicateStageError(
-                        f"jaxfne plugin name {key!r} is declared by two distributions: "
-                        f"{seen[key][1]} and {dname}; block one with {BLOCK_ENV}={key}")
-                continue  # the same distribution seen twice on sys.path
-            seen[key] = (ep, dname)
-    return list(seen.values())
+            same = found.setdefault(ep.name, [])
+            if all(d != dname for _, d, _ in same):      # the same distribution twice on sys.path
+                same.append((ep, dname, dist.version or "?"))
+    out = []
+    for name, entries in found.items():
+        if len(entries) > 1:
+            dists = " and ".join(d for _, d, _ in entries)
+            for _, d, v in entries:
+                pm.fail(name, d, v, f"plugin name {name!r} is declared by two distributions ({dists}); "
+                        f"block one with {BLOCK_ENV}=<distribution>")
+            continue
+        out.append(entries[0])
+    return out
 
 
-def make_plugin_manager(*, entry_points: bool = True, plugins=(), block=()) -> pluggy.PluginManager:
+def _all_names() -> set[str]:
+    names = set()
+    for dist in metadata.distributions():
+        eps = [ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP]
+        if eps:
+            names.add(_norm((dist.metadata["Name"] if dist.metadata else "") or ""))
+            names.update(ep.name for ep in eps)
+    return names
+
+
+def make_plugin_manager(*, entry_points: bool = True, plugins=(), block=()) -> JaxfnePluginManager:
     """Build a fresh plugin manager.
 
-    entry_points: load the ``jaxfne`` entry-point group.
-    plugins: extra ``(name, plugin_object)`` pairs registered in code (distribution ``<local>``).
-    block: plugin names to block, in addition to ``$JAXFNE_BLOCK_PLUGINS``.
+    entry_points: load the ``jaxfne`` entry-point group. An installed plugin that cannot be
+    loaded (import error, API mismatch, a hook pluggy refuses or that jaxfne does not define,
+    a name another distribution also uses) is left out and listed in ``pm.failures``; the
+    others load. plugins: extra ``(name, plugin_object)`` pairs registered in code
+    (distribution ``<local>``); their errors are raised, since the caller handed them in.
+    block: plugin (entry-point) names or distribution names to block, in addition to
+    ``$JAXFNE_BLOCK_PLUGINS``; a name that matches nothing installed is warned about.
     """
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
-    pm.add_hookspecs(hookspecs)
-    pm._jaxfne_dist = {}
-    for name in set(block) | blocked_from_env():
+    pm = JaxfnePluginManager()
+    blocked = {b for b in set(block) | blocked_from_env()}
+    blocked_norm = blocked | {_norm(b) for b in blocked}
+    for name in blocked:
         pm.set_blocked(name)
     if entry_points:
-        for ep, dname in _entry_points():
-            if pm.is_blocked(ep.name) or pm.get_plugin(ep.name) is not None:
+        unknown = sorted(b for b in blocked if b not in _all_names() and _norm(b) not in _all_names()
+                         and b not in {n for n, _ in plugins})
+        for b in unknown:
+            warnings.warn(f"{BLOCK_ENV}: {b!r} matches no installed jaxfne plugin or distribution; nothing "
+                          "was blocked by it", PluginWarning, stacklevel=2)
+        for ep, dname, version in _entry_points(blocked_norm, pm):
+            if pm.get_plugin(ep.name) is not None:
                 continue
-            plugin = ep.load()
-            _check_api(ep.name, plugin)
-            pm.register(plugin, name=ep.name)
-            pm._jaxfne_dist[ep.name] = dname
+            try:
+                plugin = ep.load()
+                _check_api(ep.name, plugin)
+                _check_hook_names(ep.name, plugin, pm)
+                pm.register(plugin, name=ep.name)
+            except Exception as e:  # noqa: BLE001 - an installed plugin is isolated, not fatal
+                pm.fail(ep.name, dname, version, _reason(e))
+                continue
+            pm.distributions[ep.name] = (dname, version)
     for name, plugin in plugins:
         if pm.is_blocked(name):
             continue
         _check_api(name, plugin)
+        _check_hook_names(name, plugin, pm)
         pm.register(plugin, name=name)
-        pm._jaxfne_dist[name] = "<local>"
+        pm.distributions[name] = ("<local>", "")
     pm.check_pending()
     return pm
+
+
+def _reason(e: BaseException) -> str:
+    text = " ".join(line.strip() for line in str(e).strip().splitlines() if line.strip())
+    text = text if len(text) <= 400 else text[:397] + "..."
+    return f"{type(e).__name__}: {text}".rstrip(": ")
+
+
+def _check_hook_names(name, plugin, pm):
+    """Refuse a plugin with a hook implementation jaxfne does not define (a misspelling)."""
+    for attr in dir(plugin):
+        if pm.parse_hookimpl_opts(plugin, attr) is None:
+            continue
+        if not hasattr(hookspecs, attr):
+            near = difflib.get_close_matches(attr, list(HOOK_FOR_STAGE.values()), n=1)
+            raise pluggy.PluginValidationError(
+                plugin, f"plugin {name!r}: hook {attr!r} is not a jaxfne hook"
+                + (f"; did you mean {near[0]!r}?" if near else f"; jaxfne's hooks: {', '.join(HOOK_FOR_STAGE.values())}"))
 
 
 def _check_api(name, plugin):
     wanted = getattr(plugin, "JAXFNE_PLUGIN_API", PLUGIN_API_VERSION)
     if wanted != PLUGIN_API_VERSION:
-        raise RuntimeError(f"plugin {name!r} was written for jaxfne plugin API {wanted}, "
-                           f"this jaxfne provides API {PLUGIN_API_VERSION}")
+        raise PluginError(f"plugin {name!r} was written for jaxfne plugin API {wanted}, "
+                          f"this jaxfne provides API {PLUGIN_API_VERSION}")
 
 
 def load_registry(pm: pluggy.PluginManager) -> Registry:
-    """Call every stage hook once per plugin, attributing each registration to its distribution."""
+    """Call every stage hook once per plugin, attributing each registration to its distribution.
+    A hook of an installed plugin that raises or registers something invalid is isolated: what
+    that call registered is taken back, the failure joins ``registry.failures``, and the
+    other plugins' stages stay. Plugins registered in code raise."""
     reg = Registry()
     trace = os.environ.get(TRACE_ENV, "") not in ("", "0")
-    dists = getattr(pm, "_jaxfne_dist", {})
+    dists = getattr(pm, "distributions", {})
+    failures = list(getattr(pm, "failures", []))
+    broken = set()
     for stage in STAGES:
         caller = getattr(pm.hook, HOOK_FOR_STAGE[stage])
         for impl in reversed(caller.get_hookimpls()):  # registration order
-            dist = dists.get(impl.plugin_name, "<local>")
-            registrar = reg.registrar(stage, impl.plugin_name, dist)
+            dist, version = dists.get(impl.plugin_name, ("<local>", ""))
+            if impl.plugin_name in broken:
+                continue
+            registrar = reg.registrar(stage, impl.plugin_name, dist, version)
             before = set(reg.names(stage))
-            impl.function(**{a: registrar for a in impl.argnames})
+            try:
+                impl.function(**{a: registrar for a in impl.argnames})
+            except Exception as e:  # noqa: BLE001 - isolated below unless the plugin is local
+                if dist == "<local>":
+                    raise
+                reg.remove_plugin(impl.plugin_name)
+                broken.add(impl.plugin_name)
+                failures.append(PluginFailure(impl.plugin_name, dist, version,
+                                              f"{HOOK_FOR_STAGE[stage]} raised {_reason(e)}"))
+                continue
             if trace:
                 added = sorted(set(reg.names(stage)) - before)
                 print(f"jaxfne: {HOOK_FOR_STAGE[stage]}(registry) <- plugin {impl.plugin_name!r} ({dist}): "
                       f"registered {', '.join(added) or 'nothing'}", file=sys.stderr)
+    for (stage, name), entries in reg.clashes.items():
+        for e in entries:
+            others = ", ".join(f"{o.plugin!r} ({o.distribution})" for o in entries if o is not e)
+            failures.append(PluginFailure(e.plugin, e.distribution, e.version,
+                                          f"it is also registered by plugin {others}, so neither is used",
+                                          outcome=f"has its {stage} {name!r} withheld"))
+    reg.failures = tuple(failures)
+    for f in failures:
+        warnings.warn(str(f), PluginWarning, stacklevel=2)
     return reg
 
 

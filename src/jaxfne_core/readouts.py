@@ -6,6 +6,7 @@ from typing import Optional
 
 import attrs
 import numpy as np
+from .errors import UsageError
 
 
 
@@ -24,7 +25,7 @@ class ReadoutSpec:
 def readout_spec(name, metric, time_window_ms=None, contacts=None, n_contacts_slice=None) -> ReadoutSpec:
     """Factory with the reference's spelling (``n_contacts_slice`` is an alias of ``contacts``)."""
     if contacts is not None and n_contacts_slice is not None:
-        raise ValueError("give 'contacts' or its alias 'n_contacts_slice', not both")
+        raise UsageError("give 'contacts' or its alias 'n_contacts_slice', not both")
     return ReadoutSpec(name, metric, time_window_ms, contacts if contacts is not None else n_contacts_slice)
 
 

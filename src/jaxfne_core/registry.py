@@ -5,7 +5,8 @@ from typing import Any, Iterator
 
 import attrs
 
-from .errors import DuplicateStageError, UnknownStageError
+from .errors import DuplicateStageError, PluginError, UnknownStageError
+from .stages import check_registrable
 
 STAGES = ("emitter", "source", "field", "probe", "objective", "optimizer")
 
@@ -19,6 +20,7 @@ class StageEntry:
     value: Any
     plugin: str
     distribution: str
+    version: str = ""
 
     def to_json(self) -> dict:
         text = getattr(self.value, "summary", None)
@@ -26,7 +28,7 @@ class StageEntry:
             text = getattr(self.value, "__doc__", None) or ""
         doc = text.strip().splitlines()
         return {"stage": self.stage, "name": self.name, "plugin": self.plugin,
-                "distribution": self.distribution, "summary": doc[0] if doc else ""}
+                "distribution": self.distribution, "version": self.version, "summary": doc[0] if doc else ""}
 
 
 class Registry:
@@ -34,20 +36,36 @@ class Registry:
 
     def __init__(self):
         self._entries: dict[str, dict[str, StageEntry]] = {s: {} for s in STAGES}
+        self.failures: tuple = ()      # PluginFailure of installed plugins left out
+        self.clashes: dict[tuple[str, str], list[StageEntry]] = {}   # names two installed plugins claim
 
-    def _add(self, stage: str, name: str, value, plugin: str, distribution: str):
-        from .stages import check_registrable
+    def _add(self, stage: str, name: str, value, plugin: str, distribution: str, version: str = ""):
         check_registrable(stage, name, value, plugin)
+        new = StageEntry(stage, name, value, plugin, distribution, version)
+        if (stage, name) in self.clashes:
+            self.clashes[(stage, name)].append(new)
+            return
         old = self._entries[stage].get(name)
         if old is not None:
-            raise DuplicateStageError(
-                f"{stage} {name!r} is registered twice: by plugin {old.plugin!r} "
-                f"(distribution {old.distribution}) and by plugin {plugin!r} "
-                f"(distribution {distribution}); block one with JAXFNE_BLOCK_PLUGINS={plugin}")
-        self._entries[stage][name] = StageEntry(stage, name, value, plugin, distribution)
+            message = (f"{stage} {name!r} is registered twice: by plugin {old.plugin!r} "
+                       f"(distribution {old.distribution}) and by plugin {plugin!r} "
+                       f"(distribution {distribution}); block one with JAXFNE_BLOCK_PLUGINS=<distribution>")
+            if "<local>" in (old.distribution, distribution):
+                raise DuplicateStageError(message)
+            # two installed plugins: neither is used until one is blocked (no silent winner)
+            del self._entries[stage][name]
+            self.clashes[(stage, name)] = [old, new]
+            return
+        self._entries[stage][name] = new
 
-    def registrar(self, stage: str, plugin: str, distribution: str) -> "StageRegistrar":
-        return StageRegistrar(self, stage, plugin, distribution)
+    def remove_plugin(self, plugin: str) -> None:
+        """Take back everything ``plugin`` registered (a plugin that failed part-way)."""
+        for by_name in self._entries.values():
+            for name in [n for n, e in by_name.items() if e.plugin == plugin]:
+                del by_name[name]
+
+    def registrar(self, stage: str, plugin: str, distribution: str, version: str = "") -> "StageRegistrar":
+        return StageRegistrar(self, stage, plugin, distribution, version)
 
     def get(self, stage: str, name: str) -> StageEntry:
         if stage not in self._entries:
@@ -55,7 +73,13 @@ class Registry:
         try:
             return self._entries[stage][name]
         except (KeyError, TypeError):
-            raise UnknownStageError(stage, name, self._entries[stage]) from None
+            clash = self.clashes.get((stage, name))
+            notes = list(self.failures)
+            if clash:
+                notes.insert(0, f"{stage} {name!r} is registered by " + " and by ".join(
+                    f"plugin {e.plugin!r} (distribution {e.distribution})" for e in clash)
+                    + ", so neither is used; block one with JAXFNE_BLOCK_PLUGINS=<distribution>")
+            raise UnknownStageError(stage, name, self._entries[stage], notes) from None
 
     def names(self, stage: str) -> list[str]:
         return sorted(self._entries[stage])
@@ -76,10 +100,11 @@ class StageRegistrar:
     stage: str
     plugin: str
     distribution: str
+    version: str = ""
 
     def add(self, value, name: str | None = None):
         name = name or getattr(value, "name", None)
         if not isinstance(name, str) or not name:
-            raise TypeError(f"plugin {self.plugin!r}: {self.stage} {value!r} has no 'name'")
-        self._registry._add(self.stage, name, value, self.plugin, self.distribution)
+            raise PluginError(f"plugin {self.plugin!r}: {self.stage} {value!r} has no 'name'")
+        self._registry._add(self.stage, name, value, self.plugin, self.distribution, self.version)
         return value

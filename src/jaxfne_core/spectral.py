@@ -18,6 +18,7 @@ from typing import Optional
 
 import attrs
 import numpy as np
+from .errors import ConfigError
 
 ALPHA_BETA = (10.0, 19.0)
 GAMMA = (75.0, 150.0)
@@ -58,7 +59,7 @@ def band_profile(rel_cf, freqs, band):
     """(C,) mean relative power over ``band`` (Hz, inclusive)."""
     sel = (freqs >= band[0]) & (freqs <= band[1])
     if not sel.any():
-        raise ValueError(f"band {band} Hz holds no frequency of the spectrum ({freqs[1]:.3g} Hz resolution)")
+        raise ConfigError(f"band {band} Hz holds no frequency of the spectrum ({freqs[1]:.3g} Hz resolution)")
     return np.asarray(rel_cf)[:, sel].mean(axis=1)
 
 

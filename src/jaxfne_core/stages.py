@@ -15,6 +15,7 @@ import attrs
 import numpy as np
 
 from .ports import Port
+from .errors import PluginError, UsageError
 
 
 @attrs.frozen(eq=False)
@@ -102,7 +103,7 @@ class Stage(abc.ABC):
     def __init__(self, options=None):
         self.options = options if options is not None else self.Options()
         if not isinstance(self.options, self.Options):
-            raise TypeError(f"{self.stage} {self.name!r} needs {self.Options.__name__}, got {options!r}")
+            raise UsageError(f"{self.stage} {self.name!r} needs {self.Options.__name__}, got {options!r}")
 
     def provides(self, upstream: Mapping[str, Any]) -> Mapping[str, Any]:
         """Claims this stage adds downstream, given the claims of the stages before it."""
@@ -342,13 +343,13 @@ def check_registrable(stage: str, name: str, value, plugin: str) -> None:
     if stage == "objective":
         from .metrics import Metric
         if not isinstance(value, Metric):
-            raise TypeError(f"plugin {plugin!r}: objective {name!r} must be a Metric, got {value!r}")
+            raise PluginError(f"plugin {plugin!r}: objective {name!r} must be a Metric, got {value!r}")
         return
     base = _BASES[stage]
     if not (isinstance(value, type) and issubclass(value, base)):
-        raise TypeError(f"plugin {plugin!r}: {stage} {name!r} must subclass {base.__qualname__}")
+        raise PluginError(f"plugin {plugin!r}: {stage} {name!r} must subclass {base.__qualname__}")
     if not attrs.has(getattr(value, "Options", None)):
-        raise TypeError(f"plugin {plugin!r}: {stage} {name!r} needs an attrs 'Options' class")
+        raise PluginError(f"plugin {plugin!r}: {stage} {name!r} needs an attrs 'Options' class")
     if getattr(value, "name", None) != name:
-        raise TypeError(f"plugin {plugin!r}: {stage} class {value.__qualname__} has name "
+        raise PluginError(f"plugin {plugin!r}: {stage} class {value.__qualname__} has name "
                         f"{getattr(value, 'name', None)!r}, registered as {name!r}")

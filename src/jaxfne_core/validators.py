@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import math
+import numbers
+
+from .errors import ConfigError
 
 
-class FieldValueError(ValueError):
-    """A validator's error that knows which field it is about (for JSON paths)."""
+class FieldValueError(ConfigError):
+    """A validator's error that knows which field it is about (for JSON paths); raised as it
+    is where a value object is built from Python, so ``except JaxfneError`` catches it."""
 
     def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(message)
+        self.field, self.message = field, message
+        super().__init__([(field, message)])
 
 
 def one_of(*allowed):
@@ -31,11 +35,41 @@ def subset_of(*allowed):
     return check
 
 
+def _is_int_field(attr) -> bool:
+    return str(attr.type) in ("int", "Optional[int]", "<class 'int'>", "typing.Optional[int]")
+
+
+def is_number(value) -> bool:
+    """A real number (Python or NumPy), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, _np_bool()))
+
+
+def _np_bool():
+    try:
+        import numpy as np
+        return np.bool_
+    except ImportError:       # pragma: no cover
+        return bool
+
+
+def python_number(value):
+    """NumPy scalars as Python int/float (other values unchanged): an attrs converter, so
+    ``np.int64(64)`` is accepted where ``64`` is, and configs stay JSON-serialisable."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, _np_bool())):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, _np_bool(), int, float)):
+        return float(value)
+    return value
+
+
 def number(lo=None, hi=None, lo_open=False, hi_open=False, finite=True):
-    """Bounds check for an int/float attribute; None means unbounded on that side."""
+    """Bounds check for an int/float attribute (Python or NumPy numbers); None means unbounded
+    on that side. An attribute annotated ``int`` must be a whole number."""
     def check(inst, attr, value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if not is_number(value):
             raise FieldValueError(attr.name, f"{attr.name!r} must be a number, got {value!r}")
+        if _is_int_field(attr) and not isinstance(value, numbers.Integral):
+            raise FieldValueError(attr.name, f"{attr.name!r} must be an integer, got {value!r}")
         if finite and not math.isfinite(value):
             raise FieldValueError(attr.name, f"{attr.name!r} must be finite, got {value!r}")
         bad = ((lo is not None and (value <= lo if lo_open else value < lo))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
+from jaxfne_core.errors import ConfigError
 
 DENSE_DRAW_MAX_N = 4096
 AUTO_DENSE_MIN_DENSITY = 0.05          # edges / N^2 from which dense beats the edge list (float spikes)
@@ -65,7 +66,7 @@ def row_channels(pre, edge_channel, n: int):
     first[pre[::-1]] = edge_channel[::-1]          # the channel of each cell's first edge
     mixed = np.nonzero(first[pre] != edge_channel)[0]
     if mixed.size:
-        raise ValueError(f"presynaptic cell {int(pre[mixed[0]])} has synapses in several channels; "
+        raise ConfigError(f"presynaptic cell {int(pre[mixed[0]])} has synapses in several channels; "
                          f"event connectivity needs one channel per presynaptic cell")
     return first
 

@@ -15,6 +15,7 @@ unit slip of elephant's StandardCSD is not copied).
 from __future__ import annotations
 
 import numpy as np
+from jaxfne_core.errors import ConfigError
 
 UA_PER_MM3 = 1e3          # C [uA/mm^3] = UA_PER_MM3 * sigma [S/m] * (-phi'') [uV/um^2]
 ICSD_METHODS = ("delta", "step", "spline")
@@ -28,7 +29,7 @@ def second_difference(n: int, boundary: str) -> np.ndarray:
         d[0, 0] += 1.0
         d[-1, -1] += 1.0
     elif boundary != "dirichlet_zero":
-        raise ValueError(f"boundary {boundary!r}; allowed: 'mean_zero_neumann', 'vaknin', 'dirichlet_zero'")
+        raise ConfigError(f"boundary {boundary!r}; allowed: 'mean_zero_neumann', 'vaknin', 'dirichlet_zero'")
     return d
 
 
@@ -131,7 +132,7 @@ def icsd_forward_matrix(z_um, sigma: float, radius_um: float, method: str = "ste
             kern = np.sqrt((z[:, None] - zq[None]) ** 2 + radius_um**2) - np.abs(z[:, None] - zq[None])
             f += (kern * wq) @ basis(zq)
         return scale * f
-    raise ValueError(f"iCSD method {method!r}; allowed: {', '.join(ICSD_METHODS)}")
+    raise ConfigError(f"iCSD method {method!r}; allowed: {', '.join(ICSD_METHODS)}")
 
 
 def icsd(lfp_uV, z_um, sigma: float = 0.3, radius_um: float = 500.0, method: str = "step"):

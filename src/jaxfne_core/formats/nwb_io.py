@@ -20,6 +20,7 @@ from ..io import atomic_path
 from ..signals import Signals
 from ..version import __version__
 from ._context import rebuild_context, receipt_dict, require
+from ..errors import UsageError
 
 MICROVOLT = "uV"
 
@@ -48,7 +49,7 @@ def write_nwb(signals: Signals, path, receipt=None, *, session_start_time=None, 
     arrays = signals.to_numpy()
     for mode, a in arrays.items():
         if a.ndim != 2:
-            raise ValueError(f"signal {mode!r} has shape {a.shape}; write_nwb takes one trial (T, X)")
+            raise UsageError(f"signal {mode!r} has shape {a.shape}; write_nwb takes one trial (T, X)")
     receipt = receipt_dict(receipt)
     ident = receipt["receipt_id"] if receipt is not None else signals.digest()[:16]
     start = session_start_time or datetime.datetime.now(datetime.timezone.utc)

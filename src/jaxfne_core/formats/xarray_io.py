@@ -14,6 +14,7 @@ import numpy as np
 
 from ..signals import Signals
 from ._context import rebuild_context, receipt_dict, require
+from ..errors import UsageError
 
 DIMS = {"spikes": ("time", "neuron"), "V_m": ("time", "neuron"), "LFP": ("time", "contact"),
         "CSD": ("time", "contact"), "sources": ("time", "source")}
@@ -26,7 +27,7 @@ def to_xarray(signals: Signals, receipt=None):
     data = {}
     for mode, arr in signals.to_numpy().items():
         if arr.ndim != 2:
-            raise ValueError(f"signal {mode!r} has shape {arr.shape}; to_xarray takes one trial (T, X)")
+            raise UsageError(f"signal {mode!r} has shape {arr.shape}; to_xarray takes one trial (T, X)")
         data[mode] = xr.Variable(DIMS[mode], arr, {"units": signals.units.get(mode, "")})
     coords = {"time": ("time", signals.time_ms, {"units": "ms"}),
               "neuron_population": ("neuron", np.array(ctx.population_names)[ctx.population]),
