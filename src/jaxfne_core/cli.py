@@ -25,11 +25,18 @@ def _load(path):
 
 
 def cmd_validate(args) -> int:
+    """Everything ``run`` checks before simulating: the config, the assembled claims, the built
+    circuit and probe geometry, the recording interval and the task."""
+    from .model import Model
     cfg, pipe = _load(args.config)
+    model = Model(pipe)
     if cfg.task is not None:            # drives, conditions and trial length need the built circuit
-        from .model import Model
         from .trials import prepare_task
-        prepare_task(Model(pipe), cfg.task, cfg.simulation)
+        prepare_task(model, cfg.task, cfg.simulation)
+    else:
+        model.check_simulation(cfg.simulation)
+    for w in model.warnings:
+        print(f"warning: {w}", file=sys.stderr)
     names = " -> ".join(s.label for s in (pipe.emitter, pipe.source, pipe.field, pipe.probe) if s is not None)
     print(f"{args.config}: valid ({names})")
     return 0
@@ -324,7 +331,10 @@ def _format_warning(message, category, filename, lineno, line=None):
 
 def main(argv=None) -> int:
     """Run the command line; returns the exit code (see :data:`EXIT_CODES`)."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:                 # --help (0) or a bad flag (1): a code, not an exit
+        return e.code if isinstance(e.code, int) else EXIT_INVALID
     warnings.formatwarning = _format_warning
     use_wide_vectors()                      # before the first computation creates the backend
     try:

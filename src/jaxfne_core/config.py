@@ -62,8 +62,8 @@ class NetworkConfig:
     name: str = "column"
     kind: str = attrs.field(default="cortical_column", validator=one_of("cortical_column"))
     n: int = attrs.field(default=64, validator=number(1, 2_000_000))
-    thickness_um: float = attrs.field(default=1600.0, validator=number(0, lo_open=True))
-    radius_um: float = attrs.field(default=100.0, validator=number(0))
+    thickness_um: float = attrs.field(default=1600.0, validator=number(0, 10_000, lo_open=True))
+    radius_um: float = attrs.field(default=100.0, validator=number(0, 10_000))
     connectivity: str = attrs.field(default="auto", validator=one_of("auto", "dense", "edge_list", "event"))
     p_connect: float = attrs.field(default=0.1, validator=number(0, 1))
     weight_exc: float = attrs.field(default=1.0, validator=number(0))
@@ -83,6 +83,11 @@ class NetworkConfig:
         names = [layer.name for layer in self.layers]
         if len(set(names)) != len(names):
             raise FieldValueError("layers", f"layer names repeat: {names}")
+        spans = sorted((layer.top_um, layer.bottom_um, layer.name) for layer in self.layers)
+        for (t0, b0, n0), (t1, b1, n1) in zip(spans, spans[1:]):
+            if t1 < b0:
+                raise FieldValueError("layers", f"layers {n0!r} ({t0}-{b0} um) and {n1!r} ({t1}-{b1} um) overlap; "
+                                      "allowed: layers that meet or leave gaps")
         for layer in self.layers:
             if layer.bottom_um > self.thickness_um:
                 raise FieldValueError("layers", f"layer {layer.name!r} ends at {layer.bottom_um} um, below "

@@ -24,6 +24,7 @@ from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedErro
 from .objective import Objective, evaluate
 from .readouts import compute_readout
 from .memory import check_fits, run_bytes
+from .sanity import check_geometry, run_warnings
 from .receipts import make_receipt
 from .signals import Signals
 from .stages import Source
@@ -69,6 +70,7 @@ class Model:
                                      np.asarray(st.source.cell_of_source(self.circuit)))
         self._params: dict = {}
         self._compiled: dict = {}
+        self.warnings: tuple = check_geometry(pipeline, self.circuit, self._probe_geometry)
         unknown = sorted(set(self.tuned) - set(self.tunables()))
         if unknown:
             raise ConfigError([("tuned", f"unknown tunable(s) {unknown}; allowed: {sorted(self.tunables())}")])
@@ -191,6 +193,11 @@ class Model:
             return run(params, key, carry, jnp.int32(0), inputs)
         return full
 
+    def check_simulation(self, sim: Simulation) -> None:
+        """Refuse ``sim`` where this model could not run it (recording interval, memory)."""
+        every = self._steps_per_record(sim)
+        check_fits(run_bytes(self, sim.n_steps // every), "this simulation")
+
     def _steps_per_record(self, sim: Simulation) -> int:
         """Steps per recorded sample; refuses a duration that is not a whole number of them."""
         every = self.pipeline.probe.samples_per_record(sim.dt_ms)
@@ -306,7 +313,8 @@ class Model:
             diagnostics = self.pipeline.field.diagnostics(results.arrays.get("LFP"), results.arrays.get("CSD"))
         diagnostics["trial_failures"] = results.failures
         return make_receipt(cfg_dict, attrs.evolve(sim, seed=results.seeds["seed"]),
-                            signals, claims_to_json(self.claims), self.truth, diagnostics)
+                            signals, claims_to_json(self.claims), self.truth, diagnostics,
+                            self.warnings + run_warnings(self, signals))
 
     # ------------------------------------------------------------------ readouts / objectives
     def compute_readout(self, signals: Signals, specs):
@@ -340,7 +348,8 @@ class Model:
         if self.pipeline.field is not None:
             diagnostics = self.pipeline.field.diagnostics(
                 signals.arrays.get("LFP"), signals.arrays.get("CSD"))
-        return make_receipt(cfg_dict, sim, signals, claims_to_json(self.claims), self.truth, diagnostics)
+        return make_receipt(cfg_dict, sim, signals, claims_to_json(self.claims), self.truth, diagnostics,
+                            self.warnings + run_warnings(self, signals))
 
     # ------------------------------------------------------------------ tuning
     def tune(self, objective: Objective, optimizer="random_search", steps: int = 10, *,

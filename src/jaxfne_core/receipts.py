@@ -44,12 +44,13 @@ class RunReceipt:
     truth: dict
     field_diagnostics: dict
     environment: dict
+    warnings: tuple = ()         # what the run found questionable (geometry, rates), each with its reason
 
     def to_dict(self) -> dict:
         return attrs.asdict(self)
 
 
-def make_receipt(config_dict, sim, signals, claims_json, truth, diagnostics) -> RunReceipt:
+def make_receipt(config_dict, sim, signals, claims_json, truth, diagnostics, warnings=()) -> RunReceipt:
     return RunReceipt(
         receipt_id=receipt_id(config_dict, sim.seed),
         package_version=__version__,
@@ -63,6 +64,7 @@ def make_receipt(config_dict, sim, signals, claims_json, truth, diagnostics) -> 
         truth=truth,
         field_diagnostics=diagnostics,
         environment=environment_info(),
+        warnings=tuple(warnings),
     )
 
 

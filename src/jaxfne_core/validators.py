@@ -82,6 +82,25 @@ def number(lo=None, hi=None, lo_open=False, hi_open=False, finite=True):
     return check
 
 
+SIGMA_RANGE_S_PER_M = (1e-3, 10.0)
+"""Conductivities accepted, in S/m: grey matter is about 0.1-0.5 (Logothetis et al. 2007),
+cerebrospinal fluid about 1.8; the range leaves a decade either side and refuses values that
+only a typo gives (1e-300 or 1e300)."""
+
+
+def conductivity(inst, attr, value):
+    """A tissue conductivity in S/m within :data:`SIGMA_RANGE_S_PER_M`."""
+    lo, hi = SIGMA_RANGE_S_PER_M
+    if not is_number(value) or not math.isfinite(value) or not lo <= value <= hi:
+        raise FieldValueError(attr.name, f"{attr.name!r} = {value!r} S/m is outside the physiological range; "
+                              f"allowed: [{lo}, {hi}] S/m (grey matter ~0.3, CSF ~1.8)")
+
+
+def nonempty(inst, attr, value):
+    if value is not None and len(value) == 0:
+        raise FieldValueError(attr.name, f"{attr.name!r} must not be empty")
+
+
 def optional(check):
     def wrapped(inst, attr, value):
         if value is not None:

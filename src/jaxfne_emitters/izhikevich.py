@@ -55,6 +55,10 @@ def _check_drive(inst, attr, value):
     if bad:
         raise FieldValueError(attr.name, f"unknown population(s) {bad!r} in {attr.name!r}; allowed: cell types "
                               f"{sorted(CELL_TYPES)} or '<layer>_<type>'")
+    if attr.name.startswith("noise"):
+        negative = {k: v for k, v in value.items() if v < 0}
+        if negative:
+            raise FieldValueError(attr.name, f"noise SDs must be >= 0, got {negative!r}")
 
 
 @attrs.frozen

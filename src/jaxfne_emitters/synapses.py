@@ -301,8 +301,11 @@ def _check_receptor_numbers(inst, attr, value):
     bad = [k for k in value if k not in known]
     if bad:
         raise FieldValueError(attr.name, f"unknown receptor(s) {bad!r} in {attr.name!r}; allowed: {sorted(known)}")
-    if attr.name == "tau_ms" and any(v <= 0 for v in value.values()):
-        raise FieldValueError(attr.name, f"'tau_ms' must be > 0, got {value!r}")
+    if attr.name == "tau_ms" and any(not 0 < v <= 10_000 for v in value.values()):
+        raise FieldValueError(attr.name, f"'tau_ms' must be in (0, 10000] ms, got {value!r}")
+    if attr.name == "offset_um" and any(not -2000 <= v <= 2000 for v in value.values()):
+        raise FieldValueError(attr.name, f"'offset_um' must be in [-2000, 2000] um (a dendritic site within "
+                              f"reach of its soma), got {value!r}")
 
 
 @attrs.frozen

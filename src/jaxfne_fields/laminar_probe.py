@@ -12,7 +12,7 @@ import attrs
 import numpy as np
 
 from jaxfne_core.stages import Probe, ProbeGeometry
-from jaxfne_core.validators import FieldValueError, number, optional, subset_of
+from jaxfne_core.validators import FieldValueError, nonempty, number, optional, subset_of
 
 MODES = ("spikes", "V_m", "LFP", "CSD", "sources")
 
@@ -35,7 +35,7 @@ class ShankOptions:
     top_um: Optional[float] = attrs.field(default=None, validator=optional(number()))
     sample_interval_ms: Optional[float] = attrs.field(default=None, validator=optional(number(0, lo_open=True)))
     modes: tuple[str, ...] = attrs.field(default=("spikes", "V_m", "LFP", "CSD"),
-                                         converter=tuple, validator=subset_of(*MODES))
+                                         converter=tuple, validator=[nonempty, subset_of(*MODES)])
 
 
 @attrs.frozen(kw_only=True)

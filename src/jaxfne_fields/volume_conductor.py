@@ -20,7 +20,7 @@ import attrs
 import numpy as np
 
 from jaxfne_core.claims import Amplitude, ChargeConservation, FieldSolver, SourceCalibration
-from jaxfne_core.validators import FieldValueError, number, one_of, optional
+from jaxfne_core.validators import SIGMA_RANGE_S_PER_M, FieldValueError, conductivity, number, one_of, optional
 
 from . import kernels
 from .csd import ground_truth_csd_matrix, per_shank, standard_csd_matrix
@@ -29,8 +29,10 @@ from .linear import StackedOperatorField, net_csd_relative
 
 
 def _sigma_triplet(inst, attr, value):
-    if value is not None and (len(value) != 3 or any(v <= 0 for v in value)):
-        raise FieldValueError(attr.name, f"{attr.name!r} must be three conductivities > 0 (S/m), got {value!r}")
+    lo, hi = SIGMA_RANGE_S_PER_M
+    if value is not None and (len(value) != 3 or any(not lo <= v <= hi for v in value)):
+        raise FieldValueError(attr.name, f"{attr.name!r} must be three conductivities in [{lo}, {hi}] S/m, "
+                              f"got {value!r}")
 
 
 def _layers(inst, attr, value):
@@ -39,6 +41,10 @@ def _layers(inst, attr, value):
     for pair in value:
         if len(pair) != 2 or pair[1] <= 0:
             raise FieldValueError(attr.name, f"'layers' entries must be [top_um, sigma > 0], got {pair!r}")
+        lo, hi = SIGMA_RANGE_S_PER_M
+        if not lo <= pair[1] <= hi:
+            raise FieldValueError(attr.name, f"'layers' sigma {pair[1]!r} S/m is outside the physiological "
+                                  f"range; allowed: [{lo}, {hi}] S/m")
 
 
 @attrs.frozen(kw_only=True)
@@ -47,7 +53,7 @@ class VolumeOptions:
     ``ground_truth`` (binned sources). csd_smoothing: 3-point Hamming before the standard CSD.
     csd_radius_um: cylinder radius for ground-truth CSD (default: all sources)."""
 
-    sigma_S_per_m: float = attrs.field(default=0.3, validator=number(0, lo_open=True))
+    sigma_S_per_m: float = attrs.field(default=0.3, validator=conductivity)
     csd: str = attrs.field(default="standard", validator=one_of("standard", "ground_truth"))
     csd_smoothing: bool = False
     csd_radius_um: Optional[float] = attrs.field(default=None, validator=optional(number(0, lo_open=True)))
@@ -177,7 +183,7 @@ class LaminarFVOptions(VolumeOptions):
     layers: Optional[tuple[tuple[float, float], ...]] = attrs.field(
         default=None, converter=attrs.converters.optional(lambda v: tuple(tuple(p) for p in v)),
         validator=_layers)
-    dz_um: float = attrs.field(default=10.0, validator=number(0, lo_open=True))
+    dz_um: float = attrs.field(default=10.0, validator=number(0.01, 200.0))
     radius_um: float = attrs.field(default=500.0, validator=number(0, lo_open=True))
 
 
