@@ -141,3 +141,33 @@ def test_questionable_geometry_is_a_receipt_warning(tmp_path):
     receipt = json.loads((tmp_path / "o" / "receipt.json").read_text())
     assert any("outside the column" in w for w in receipt["warnings"])
     assert load_config(path).probe.options.top_um == -500.0
+
+
+def _runaway_config(tmp_path, **emitter):
+    cfg = copy.deepcopy(V1)
+    cfg["network"]["n"] = 40
+    cfg["emitter"].update(emitter)
+    path = tmp_path / "runaway.jcfg.json"
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+@pytest.mark.parametrize("emitter", [{"noise_sigma": 1e30}, {"drive": {"E": -1e38, "PV": -1e38, "SST": -1e38}},
+                                     {"drive": {"E": 1e30}}])
+def test_runaway_runs_are_reported_and_can_be_made_an_error(emitter, tmp_path, capsys):
+    path = _runaway_config(tmp_path, **emitter)
+    assert main(["run", str(path), "--out", str(tmp_path / "o"), "--duration-ms", "10", "--no-figures"]) == 0
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert any(w.startswith("runaway activity") for w in summary["warnings"])
+    assert main(["run", str(path), "--out", str(tmp_path / "o2"), "--duration-ms", "10", "--no-figures",
+                 "--fail-on-runaway"]) == 2
+    assert not (tmp_path / "o2").exists() and "Traceback" not in capsys.readouterr().err
+
+
+def test_non_finite_field_output_names_stage_time_and_contact():
+    cfg = (jtfne.configuration().network(n=64, weight_exc=3e38)
+           .source("exponential", calibration_nA_per_native=0.1, calibration_provenance="test")
+           .field("line_source").probe(n_contacts=8))
+    with pytest.raises(jtfne.SimulationDivergedError, match=r"field 'line_source': (LFP|CSD) became non-finite "
+                       r"at t = [\d.]+ ms \(sample \d+\) on contact \d+ \(depth [\d.]+ um\)"):
+        jtfne.construct(cfg).simulate(jtfne.simulation(50.0))

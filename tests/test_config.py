@@ -32,7 +32,7 @@ def base_dict():
     (lambda d: d["probe"].update(modes=["LFP", "EEG"]), "$.probe.modes", "['EEG'] not allowed"),
     (lambda d: d.update(extra=1), "$.extra", "unknown key"),
     (lambda d: d.pop("network"), "$.network", "required key missing"),
-    (lambda d: d["simulation"].update(dt_ms=0.3, duration_ms=1.0), "$.simulation", "whole number"),
+    (lambda d: d["simulation"].update(dt_ms=0.3, duration_ms=1.0), "$.simulation.duration_ms", "whole number"),
 ])
 def test_bad_config_errors_carry_path_value_and_allowed(mutate, path, fragment):
     d = base_dict()

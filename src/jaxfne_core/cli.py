@@ -77,13 +77,19 @@ def cmd_run(args) -> int:
         return _run_task(args, cfg, model, sim, out)
     signals = model.simulate(sim, progress=None if args.progress is None else args.progress)
     receipt = model.run_receipt(signals)
+    for w in receipt.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    runaway = [w for w in receipt.warnings if w.startswith("runaway")]
+    if runaway and args.fail_on_runaway:
+        raise SimulationDivergedError(f"{runaway[0]} (--fail-on-runaway); nothing was written")
     with staged_output_folder(out, overwrite=args.overwrite, kind="run") as staging:
         (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
         write_npz_atomic(staging / "signals.npz", signals_payload(signals))
         summary = {"receipt_id": receipt.receipt_id, "config": str(args.config),
                    "n_cells": model.n_cells, "simulation": receipt.simulation,
                    "signals": receipt.signals_summary["signals"], "units": signals.units,
-                   "field_diagnostics": receipt.field_diagnostics, "truth": receipt.truth}
+                   "field_diagnostics": receipt.field_diagnostics, "truth": receipt.truth,
+                   "warnings": list(receipt.warnings)}
         written = ["receipt.json", "signals.npz", "summary.json"]
         if args.nwb:
             write_nwb(signals, staging / "signals.nwb", receipt)
@@ -278,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed_arg, help="override the simulation seed (integer 0 .. 2**32 - 1)")
     r.add_argument("--duration-ms", type=_duration_arg, help="override the simulated duration (ms, > 0)")
     r.add_argument("--no-figures", action="store_true")
+    r.add_argument("--fail-on-runaway", action="store_true",
+                   help="exit 2, writing nothing, when the mean rate exceeds the runaway bound (500 Hz)")
     r.add_argument("--nwb", action="store_true", help="also write signals.nwb (needs jaxfne[nwb])")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on for long runs in a terminal)")

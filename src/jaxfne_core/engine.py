@@ -84,7 +84,9 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
             src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"])
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
                                                step_key, dt, **noise)
-        newly_bad = (carry["bad_step"] < 0) & ~jnp.isfinite(jnp.sum(v))   # any non-finite v
+        # any non-finite v: v * 0 is 0 for every finite v and NaN otherwise, so the sum cannot
+        # overflow on large finite potentials (a plain sum of v did at |v| ~ 1e38)
+        newly_bad = (carry["bad_step"] < 0) & ~jnp.isfinite(jnp.sum(v * 0))
         bad_step = jnp.where(newly_bad, t, carry["bad_step"]).astype(jnp.int32)
         bad_cell = update_bad_cell(newly_bad, v, carry["bad_cell"])        # searched on that step only
         out = {}

@@ -250,6 +250,7 @@ class Model:
             bar.close()
         arrays = outs[0] if len(outs) == 1 else jax.tree.map(lambda *xs: jnp.concatenate(xs), *outs)
         self._check_finite(int(carry["bad_step"]), int(carry["bad_cell"]), sim)
+        self._check_outputs_finite(arrays, sim)
         return self._signals(arrays, sim)
 
     def simulate_batch(self, sim: Optional[Simulation] = None, seeds=None) -> Signals:
@@ -271,17 +272,45 @@ class Model:
         for i in np.nonzero(bad >= 0)[0]:
             self._check_finite(int(bad[i]), int(np.asarray(carry["bad_cell"])[i]),
                                attrs.evolve(sim, seed=int(seeds[i])))
+        self._check_outputs_finite(arrays, sim, seeds=seeds)
         return self._signals(arrays, sim)
 
     def _check_finite(self, bad_step: int, bad_cell: int, sim: Simulation):
         if bad_step < 0:
             return
         c = self.circuit
-        pop = c.population_names[c.population[bad_cell]]
+        where = "in an unidentified cell"
+        if 0 <= bad_cell < c.n_cells:          # the reporter never indexes out of range
+            pop = c.population_names[c.population[bad_cell]]
+            where = f"in cell {bad_cell} (population {pop}, depth {c.positions_um[bad_cell, 2]:.1f} um)"
         raise SimulationDivergedError(
-            f"V_m became non-finite at t = {(bad_step + 1) * sim.dt_ms:.4g} ms (step {bad_step}) "
-            f"in cell {bad_cell} (population {pop}, depth {c.positions_um[bad_cell, 2]:.1f} um), "
-            f"seed {sim.seed}, dt {sim.dt_ms} ms; reduce dt_ms, drive or weights")
+            f"emitter {self.pipeline.emitter.name!r}: V_m became non-finite at t = {(bad_step + 1) * sim.dt_ms:.4g} ms "
+            f"(step {bad_step}) {where}, seed {sim.seed}, dt {sim.dt_ms} ms; reduce dt_ms, drive or weights")
+
+    def _check_outputs_finite(self, arrays, sim: Simulation, seeds=None):
+        """Refuse recorded signals holding NaN or inf, naming the stage, the time, the contact
+        (or cell) and its depth: one reduction per mode, the search only where one is found."""
+        stage_of = {"LFP": "field", "CSD": "field", "sources": "source", "V_m": "emitter"}
+        for mode, x in arrays.items():
+            if mode == "spikes" or bool(jnp.all(jnp.isfinite(x))):
+                continue
+            bad = np.argwhere(~np.isfinite(np.asarray(x)))[0]
+            trial, (sample, index) = (bad[0], bad[1:]) if x.ndim == 3 else (None, bad)
+            stage = stage_of.get(mode, "probe")
+            label = getattr(getattr(self.pipeline, stage, None), "name", stage)
+            t_ms = (int(sample) + 1) * self.record_dt_ms(sim.dt_ms)
+            if mode in ("LFP", "CSD"):
+                what = f"contact {int(index)} (depth {self._contacts[int(index) % len(self._contacts), 2]:.1f} um)"
+            elif mode == "sources":
+                what = f"source point {int(index)} (depth {self._source_positions[int(index), 2]:.1f} um)"
+            else:
+                pop = self.circuit.population_names[self.circuit.population[int(index)]]
+                what = f"cell {int(index)} (population {pop})"
+            seed = sim.seed if trial is None else int(seeds[int(trial)])
+            raise SimulationDivergedError(
+                f"{stage} {label!r}: {mode} became non-finite at t = {t_ms:.4g} ms (sample {int(sample)}) on "
+                f"{what}, seed {seed}; the currents feeding it overflow float32: reduce weights, drive or "
+                "calibration, or check the field's conductivity")
 
     # ------------------------------------------------------------------ trials
     def run_trials(self, task=None, sim: Optional[Simulation] = None):
