@@ -45,6 +45,8 @@ CASES = [
     ("probe outside the column", mutate(V1, ["probe", "top_um"], 1e5), "$.probe.top_um"),
     ("one-contact CSD", mutate(V1, ["probe", "n_contacts"], 1), "$.probe.n_contacts"),
     ("sample interval mismatch", mutate(V1, ["probe", "sample_interval_ms"], 0.3), "sample"),
+    ("sample interval 1e308 (found by fuzzing)", mutate(OMISSION, ["probe", "sample_interval_ms"], 1e308),
+     "$.probe.sample_interval_ms"),
     ("seed float", mutate(V1, ["simulation", "seed"], 1.5), "$.simulation.seed"),
     ("seed negative", mutate(V1, ["simulation", "seed"], -1), "$.simulation.seed"),
     ("n float", mutate(V1, ["network", "n"], 400.0), "$.network.n"),
@@ -171,3 +173,17 @@ def test_non_finite_field_output_names_stage_time_and_contact():
     with pytest.raises(jtfne.SimulationDivergedError, match=r"field 'line_source': (LFP|CSD) became non-finite "
                        r"at t = [\d.]+ ms \(sample \d+\) on contact \d+ \(depth [\d.]+ um\)"):
         jtfne.construct(cfg).simulate(jtfne.simulation(50.0))
+
+
+@pytest.mark.parametrize("network,field", [({"n": 200_000, "p_connect": 0.1}, None),
+                                           ({"n": 2_000_000, "p_connect": 0.1, "connectivity": "dense"}, None),
+                                           ({"n": 40}, "fv")])
+def test_allocations_that_cannot_fit_are_refused_first(network, field, monkeypatch):
+    from jaxfne_core import memory
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 * 2**30)        # a 2 GiB machine
+    cfg = jtfne.configuration().network(**network)
+    if field == "fv":
+        cfg = (cfg.source("exponential", calibration_nA_per_native=0.1, calibration_provenance="test")
+               .field("laminar_fv", dz_um=0.05))
+    with pytest.raises(jtfne.InsufficientMemoryError, match=r"needs [\d.]+ GiB, but 2.00 GiB is available"):
+        jtfne.construct(cfg).params(0.1)

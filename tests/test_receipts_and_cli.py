@@ -1,5 +1,6 @@
 """Receipts (deterministic ids, strict JSON, no overwrite) and the command line."""
 import json
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -159,3 +160,20 @@ def test_cli_tune_writes_report_receipt_and_history(tmp_path):
     assert receipt["config"]["tuned_parameters"]["emitter.drive.E"] == pytest.approx(report["best"]["emitter.drive.E"])
     assert main(args) == 1                                    # refuses to overwrite
     assert main(["tune", EXAMPLE, "--out", str(tmp_path / "x"), "--option", "population"]) == 1
+
+
+def test_cli_and_python_api_give_bit_identical_signals(tmp_path):
+    """A fresh ``jaxfne run`` process and the Python API agree to the bit (same receipt id and
+    signals hash): the CLI no longer applies the vector-width hint unasked."""
+    out = tmp_path / "cli"
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAXFNE_XLA_TUNING")}
+    subprocess.run([sys.executable, "-m", "jaxfne_core", "run", EXAMPLE, "--out", str(out), "--duration-ms", "50",
+                    "--seed", "4", "--no-figures"], check=True, capture_output=True, env=env)
+    code = (f"import json, jaxfne as j; from jaxfne_core.config import load_config; "
+            f"m = j.construct(load_config({EXAMPLE!r})); s = m.simulate(j.simulation(50.0, 0.1, 4)); "
+            f"r = m.run_receipt(s); print(json.dumps([r.receipt_id, r.signals_sha256]))")
+    api = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                                    env=env).stdout.strip().splitlines()[-1])
+    receipt = json.loads((out / "receipt.json").read_text())
+    assert [receipt["receipt_id"], receipt["signals_sha256"]] == api
+    assert "xla_cpu_prefer_vector_width" not in receipt["environment"]["xla_flags"]

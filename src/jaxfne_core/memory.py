@@ -34,10 +34,14 @@ def run_bytes(model, n_samples: int, batch: int = 1) -> int:
     return int(recorded + params)
 
 
-def check_fits(needed: int, what: str) -> None:
+RECORDING_ADVICE = ("record fewer modes, set probe.sample_interval_ms, shorten the run, or run trials in "
+                    "smaller chunks (task.chunk_size)")
+
+
+def check_fits(needed: int, what: str, advice: str = RECORDING_ADVICE) -> None:
+    """Refuse, before allocating, ``needed`` bytes for ``what`` where they would not fit."""
     avail = available_bytes()
     if avail is not None and needed > FRACTION * avail:
         raise InsufficientMemoryError(
             f"{what} needs {needed / 2**30:.2f} GiB, but {avail / 2**30:.2f} GiB is available "
-            f"(a run may take {FRACTION:.0%}); record fewer modes, set probe.sample_interval_ms, "
-            f"shorten the run, or run trials in smaller chunks (task.chunk_size)")
+            f"(a run may take {FRACTION:.0%}); {advice}")

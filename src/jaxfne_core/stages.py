@@ -316,7 +316,7 @@ class Probe(Stage):
         if interval is None:
             return 1
         k = interval / dt_ms
-        if abs(k - round(k)) > 1e-6 * k or round(k) < 1:
+        if not k <= 1e9 or abs(k - round(k)) > 1e-6 * k or round(k) < 1:
             from .errors import ConfigError
             raise ConfigError([("$.probe.sample_interval_ms", f"{interval} ms is not a whole number of "
                                 f"dt = {dt_ms} ms steps; allowed: a positive multiple of dt")])

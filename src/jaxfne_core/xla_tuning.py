@@ -6,11 +6,12 @@ width (XLA's default prefers 256 bits). Measured on a 2-core AMD EPYC: the noise
 for 1 s 0.66 -> 0.60 s (``benchmarks/batch_bound.py``, ``benchmarks/canonical.py``).
 
 XLA reads ``XLA_FLAGS`` when it creates the CPU backend, i.e. at the first computation, so the
-hint must be applied before anything runs. The command line (``jaxfne ...``) and the
-benchmarks apply it; a library user can set the variable themselves. It never overrides a
-width already given, and ``JAXFNE_XLA_TUNING=0`` turns it off. Vector width can change the
-order of floating-point reductions, so results may differ in the last bits with and without
-it; receipts record ``XLA_FLAGS``.
+hint must be applied before anything runs. The benchmarks apply it; the command line only
+with ``jaxfne run --wide-vectors`` or ``JAXFNE_XLA_TUNING=1``, because vector width changes
+the order of floating-point reductions: results differ in the last bits with and without it
+(LFP by ~1e-7 relative), and a ``jaxfne run`` must give the same signals as the same config and
+seed run from Python. A library user can set the variable themselves. It never overrides a
+width already given, and ``JAXFNE_XLA_TUNING=0`` turns it off; receipts record ``XLA_FLAGS``.
 """
 from __future__ import annotations
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
+
 from jaxfne_core.errors import ConfigError
+from jaxfne_core.memory import check_fits
 
 DENSE_DRAW_MAX_N = 4096
 AUTO_DENSE_MIN_DENSITY = 0.05          # edges / N^2 from which dense beats the edge list (float spikes)
@@ -83,6 +85,11 @@ def random_edges(excitatory: np.ndarray, p: float, w_exc: float, w_inh: float,
     n = excitatory.size
     group = np.zeros(n, int) if group is None else np.asarray(group)
     p_between = p if p_between is None else p_between
+    expected = float(n) * (n - 1) * max(p, p_between)
+    # each edge: pre, post (int64 while drawn), weight and its bound (float64), sort order
+    check_fits(int(expected * 40) + (n * n if n <= DENSE_DRAW_MAX_N else 0) * 9,
+               f"drawing ~{expected:.3g} synapses (n = {n}, p_connect = {max(p, p_between)})",
+               "lower network.p_connect (or p_between_layers) or network.n")
     if n <= DENSE_DRAW_MAX_N:
         prob = np.where(group[:, None] == group[None, :], p, p_between)
         mask = rng.random((n, n)) < prob      # mask[post, pre]

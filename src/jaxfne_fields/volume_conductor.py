@@ -20,6 +20,7 @@ import attrs
 import numpy as np
 
 from jaxfne_core.claims import Amplitude, ChargeConservation, FieldSolver, SourceCalibration
+from jaxfne_core.memory import check_fits
 from jaxfne_core.validators import SIGMA_RANGE_S_PER_M, FieldValueError, conductivity, number, one_of, optional
 
 from . import kernels
@@ -206,6 +207,10 @@ class LaminarFVField(VolumeConductorField):
     def potential_matrix(self, src, probe, circuit, segments=None):
         centres, dz, sigma = self.grid(circuit.thickness_um)
         n = centres.size
+        # the unit-source solves, their potentials and the interpolation: three (n, n) float64
+        check_fits(3 * 8 * n * n + 8 * n * (probe.positions_um.shape[0] + src.shape[0]),
+                   f"the laminar_fv grid of {n} cells (dz_um = {self.options.dz_um})",
+                   "raise field.dz_um")
         area = np.pi * self.options.radius_um**2
         phi_cells, _ = solve_neumann_1d(np.eye(n) / (area * dz), sigma, dz)   # row k: unit nA in cell k
         cell = np.clip((src[:, 2] // dz).astype(int), 0, n - 1)
