@@ -20,7 +20,7 @@ class ConfigError(JaxfneError, ValueError):
         super().__init__("\n".join(f"{p}: {m}" for p, m in self.problems))
 
 
-class UsageError(JaxfneError, TypeError):
+class UsageError(JaxfneError, TypeError, ValueError):
     """The Python API was called with the wrong kind of argument; the message says what it takes."""
 
 
