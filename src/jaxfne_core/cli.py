@@ -235,24 +235,23 @@ def _run_task(args, cfg, model, sim, out) -> int:
     return 0
 
 
-def _seed_arg(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; allowed: 0 .. 2**32 - 1") from None
-    if not 0 <= value <= 2**32 - 1:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: 0 .. 2**32 - 1")
-    return value
+def _int_arg(lo: int, hi: int | None = None):
+    """argparse type: an integer in [lo, hi], refused with the range otherwise."""
+    allowed = f"an integer {lo} .. {hi}" if hi is not None else f"an integer >= {lo}"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer; allowed: {allowed}") from None
+        if value < lo or (hi is not None and value > hi):
+            raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: {allowed}")
+        return value
+    return parse
 
 
-def _positive_int_arg(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; allowed: an integer >= 1") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: an integer >= 1")
-    return value
+_seed_arg = _int_arg(0, 2**32 - 1)
+_positive_int_arg = _int_arg(1)
 
 
 def _duration_arg(text):
