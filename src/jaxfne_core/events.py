@@ -5,7 +5,9 @@ about 120 us a step at N = 10^4 on a CPU (more than the rest of the network's st
 the spikes are packed into 32-bit words, a word's spikes are counted with ``popcount``, the
 prefix sum runs over the N / 32 words only, and the q-th spike is found by a binary search
 over the words followed by a five-level binary search for the set bit inside its word. The
-list is ordered by word, then bit, not by cell index: delivery does not depend on the order.
+list is ordered by word, then bit, not by cell index. Which cells spike does not depend on the
+order, but float sums do: a batch keeps each trial's order as it is alone (trial-major list),
+so a trial in a batch is bit-identical to the same trial run alone.
 
 ``SpikeEvents`` is computed once a step; ``indices(start, size)`` then gives any window of
 the spike list (for chunked delivery), padded with ``n`` (a dummy row) past the last spike.
@@ -40,19 +42,27 @@ def unpack_spikes(words, n: int):
 
 
 class SpikeEvents:
-    """The spikes of one step as a list: ``count`` and windows of ``indices``."""
+    """The spikes of one step as a list: ``count`` and windows of ``indices``.
 
-    def __init__(self, spikes):
+    spikes (T N,) may hold ``trials`` = T trials back to back: each trial is packed on its own
+    and the list is trial 0's spikes, then trial 1's, each in the order it has alone, so the
+    additions that deliver a trial's spikes happen in the same order in a batch as in a
+    single run (float sums bit-identical)."""
+
+    def __init__(self, spikes, trials: int = 1):
         self.n = spikes.shape[0]
-        self.words = pack_spikes(spikes)
+        self.trials = trials
+        self.per_trial = self.n // trials
+        self.words_per_trial = words_for(self.per_trial)
+        self.words = jax.vmap(pack_spikes)(spikes.reshape(trials, self.per_trial)).reshape(-1)
         counts = jax.lax.population_count(self.words).astype(jnp.int32)
         self.inclusive = jnp.cumsum(counts)
         self.exclusive = self.inclusive - counts
         self.count = self.inclusive[-1]
 
     def indices(self, start, size: int):
-        """(size,) int32 cell indices of spikes start .. start + size - 1 of the list (ordered
-        by word, then bit); ``n`` where the list has ended."""
+        """(size,) int32 indices into spikes of list entries start .. start + size - 1
+        (trial-major; within a trial by word, then bit); ``n`` where the list has ended."""
         q = start + jnp.arange(size, dtype=jnp.int32)
         w = jnp.searchsorted(self.inclusive, q, side="right", method="scan_unrolled")
         w = jnp.minimum(w, self.words.shape[0] - 1)
@@ -65,4 +75,6 @@ class SpikeEvents:
             rank = jnp.where(skip, rank - low, rank)
             x = jnp.where(skip, x >> width, x)
             bit = jnp.where(skip, bit + width, bit)
-        return jnp.where(q < self.count, bit * self.words.shape[0] + w, self.n)
+        trial, local = w // self.words_per_trial, w % self.words_per_trial
+        cell = trial * self.per_trial + bit * self.words_per_trial + local
+        return jnp.where(q < self.count, cell, self.n)

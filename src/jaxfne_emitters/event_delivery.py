@@ -34,7 +34,7 @@ def _deliver(table, row_gain, spikes, state):
     trials = spikes.shape[0] // n
     block = state.shape[0] // trials
     size = event_chunk(trials * n)
-    events = SpikeEvents(spikes)
+    events = SpikeEvents(spikes, trials)
     n_chunks = (events.count + size - 1) // size
 
     def body(i, carry):
