@@ -187,3 +187,19 @@ def test_allocations_that_cannot_fit_are_refused_first(network, field, monkeypat
                .field("laminar_fv", dz_um=0.05))
     with pytest.raises(jtfne.InsufficientMemoryError, match=r"needs [\d.]+ GiB, but 2.00 GiB is available"):
         jtfne.construct(cfg).params(0.1)
+
+
+def test_a_non_finite_objective_value_is_named_in_the_report():
+    from jaxfne_core.signals import Signals
+    model = jtfne.construct(jtfne.configuration().network(n=30).probe(n_contacts=4, modes=["spikes", "LFP"]))
+    sig = model.simulate(jtfne.simulation(20.0))
+    lfp = np.asarray(sig["LFP"]).copy()
+    lfp[3, 1] = np.nan                                     # signals from elsewhere (a file, a plugin)
+    broken = Signals({**sig.arrays, "LFP": lfp}, sig.dt_ms, sig.units, sig.context)
+    obj = (jtfne.objective().loss("lfp", target=1.0, metric="lfp_abs_mean")
+           .loss("rate", target=5.0, metric="spike_rate_hz"))
+    report = model.evaluate(broken, obj)
+    assert report.evaluation_status == "non_finite" and len(report.problems) == 1
+    assert "objective term 'lfp' (loss, metric 'lfp_abs_mean')" in report.problems[0]
+    assert json.loads(json.dumps(report.to_dict()))["problems"] == list(report.problems)
+    assert model.evaluate(sig, obj).evaluation_status == "computed"

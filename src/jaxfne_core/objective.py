@@ -138,11 +138,13 @@ class ObjectiveReport:
     all_gates_pass: bool
     truth: dict
     readouts: dict = attrs.Factory(dict)
-    evaluation_status: str = "computed"
+    evaluation_status: str = "computed"      # or "non_finite": see ``problems``
+    problems: tuple = ()                     # each non-finite term: name, metric, value, window
 
     def to_dict(self) -> dict:
         clean = lambda d: {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in d.items()}
         return {"objective": self.objective, "evaluation_status": self.evaluation_status,
+                "problems": list(self.problems),
                 "values": clean(self.values), "units": dict(self.units), "losses": clean(self.losses),
                 "regularizers": clean(self.regularizers), "gates": dict(self.gates),
                 "total_loss": self.total_loss if math.isfinite(self.total_loss) else None,
@@ -166,6 +168,12 @@ def evaluate(obj: Objective, signals, registry, truth: dict, readouts=None) -> O
         else:
             (losses if t.role == "loss" else regs)[t.name] = t.weight * (vals[t.name] - t.target) ** 2
     total = float(sum(losses.values()) + sum(regs.values()))
+    problems = tuple(f"objective term {t.name!r} ({t.role}, metric {t.metric!r}"
+                     + (f", window {list(t.time_window_ms)} ms" if t.time_window_ms else "")
+                     + (f", contacts {list(t.contacts)}" if t.contacts else "")
+                     + f") is {vals[t.name]!r}: the signal it reads holds NaN/inf or is empty there"
+                     for t in obj.terms if not math.isfinite(vals[t.name]))
     return ObjectiveReport(obj.name, vals, units, losses, regs, gates, total,
                            all(g["passed"] for g in gates.values()), dict(truth),
-                           readouts=(readouts.to_dict() if readouts is not None else {}))
+                           readouts=(readouts.to_dict() if readouts is not None else {}),
+                           evaluation_status="non_finite" if problems else "computed", problems=problems)
