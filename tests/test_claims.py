@@ -77,3 +77,32 @@ def test_model_truth_is_derived_from_its_stages():
 def test_check_chain_rejects_untyped_claims():
     with pytest.raises(TypeError):
         check_chain([("x", {"amplitude": "uV"}, {})])
+
+
+def test_an_emitter_in_nA_behind_a_calibrated_source_is_refused_naming_both():
+    """Calibration is declared once in the chain: an emitter whose currents are already nA
+    cannot be scaled again by the source (8.24 uV silently became 0.824 uV before)."""
+    from jaxfne_core.assemble import assemble
+    from jaxfne_core.plugins import load_registry, make_plugin_manager
+    from jaxfne_emitters.izhikevich import IzhikevichEmitter
+
+    class PhysicalEmitter(IzhikevichEmitter):
+        name = "physical_izh"
+
+        def provides(self, upstream):
+            return {"source_calibration": SourceCalibration.NANOAMPERE}
+
+    class Plugin:
+        @jtfne.hookimpl
+        def jaxfne_register_emitters(self, registry):
+            registry.add(PhysicalEmitter)
+
+    reg = load_registry(make_plugin_manager(plugins=[("physical", Plugin())]))
+    calibrated = (jtfne.configuration(registry=reg).network(n=20).emitter("physical_izh")
+                  .source("exponential", calibration_nA_per_native=0.1, calibration_provenance="test"))
+    with pytest.raises(jtfne.IncompatibleStagesError) as e:
+        assemble(calibrated.build(), reg)
+    assert ("source 'exponential' requires source_calibration = 'native'" in str(e.value)
+            and "emitter 'physical_izh' provides source_calibration = 'nA'" in str(e.value))
+    assemble(calibrated.emitter("izhikevich").build(), reg)                  # native: fine
+    assemble(calibrated.source("exponential").build(), reg)                  # no second scale: fine

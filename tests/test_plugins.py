@@ -52,12 +52,12 @@ def jaxfne_register_fields(registry):
 '''
 
 
-def make_distribution(root, dist, module, source, ep_name):
+def make_distribution(root, dist, module, source, ep_name, version="1.0"):
     """Write an installed-looking distribution (module + .dist-info with entry points)."""
     (root / f"{module}.py").write_text(source)
-    info = root / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
     (info / "entry_points.txt").write_text(f"[jaxfne]\n{ep_name} = {module}\n")
 
 
@@ -243,3 +243,30 @@ def test_a_broken_installed_plugin_is_isolated_named_and_blockable(case, tmp_pat
 def test_a_block_name_that_matches_nothing_is_warned_about():
     with pytest.warns(PluginWarning, match="'no-such-plugin' matches no installed"):
         make_plugin_manager(block=["no-such-plugin"])
+
+
+def test_receipts_name_each_stage_distribution_and_its_version_enters_the_id(tmp_path, monkeypatch):
+    """The same config and seed through two versions of a plugin distribution: different ids."""
+    ids = []
+    for version in ("1.0", "1.1"):
+        root = tmp_path / version
+        root.mkdir()
+        make_distribution(root, "thirdparty-boxcar", "thirdparty_boxcar", THIRD_PARTY, "boxcar", version)
+        monkeypatch.syspath_prepend(str(root))
+        clear_registry_cache()
+        try:
+            model = jtfne.construct(jtfne.configuration().network(n=20).field("boxcar_proxy")
+                                    .probe(n_contacts=4, spacing_um=300.0))
+            receipt = model.run_receipt(model.simulate(jtfne.simulation(5.0)))
+        finally:
+            monkeypatch.syspath_prepend(str(tmp_path))   # keep sys.path order sane for the next round
+            sys.path.remove(str(root))
+            sys.modules.pop("thirdparty_boxcar", None)
+            clear_registry_cache()
+        field = [s for s in receipt.stages if s["stage"] == "field"][0]
+        assert field == {"stage": "field", "name": "boxcar_proxy", "plugin": "boxcar",
+                         "distribution": "thirdparty-boxcar", "version": version}
+        emitter = [s for s in receipt.stages if s["stage"] == "emitter"][0]
+        assert emitter["distribution"] == "jaxfne" and emitter["version"] == jtfne.__version__
+        ids.append(receipt.receipt_id)
+    assert ids[0] != ids[1]

@@ -38,8 +38,8 @@ def test_receipt_id_ignores_environment(monkeypatch, small_cfg):
     monkeypatch.setattr(receipts, "environment_info", lambda: {"jax_version": "9.9", "devices": ["tpu"]})
     b = model.run_receipt(sig)
     assert a.receipt_id == b.receipt_id and a.environment != b.environment
-    assert a.receipt_id == receipts.receipt_id(a.config, 0)
-    assert receipts.receipt_id(a.config, 0, "0.0.1") != a.receipt_id   # package version counts
+    assert a.receipt_id == receipts.receipt_id(a.config, 0, a.package_version, a.stages)
+    assert receipts.receipt_id(a.config, 0, "0.0.1", a.stages) != a.receipt_id   # package version counts
 
 
 def test_tuned_values_change_the_id(small_cfg):

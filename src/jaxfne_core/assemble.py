@@ -24,6 +24,7 @@ class Pipeline:
     objective: Optional[object]
     claims: dict
     registry: object
+    provenance: tuple = ()      # (stage, name, plugin, distribution, version) of every stage used
 
     @property
     def stages(self) -> dict:
@@ -84,4 +85,20 @@ def assemble(cfg: Configuration, registry=None) -> Pipeline:
     claims, problems = compatibility_problems(emitter, source, field, probe, objective, registry)
     if problems:
         raise IncompatibleStagesError(problems)
-    return Pipeline(cfg, emitter, source, field, probe, objective, claims, registry)
+    return Pipeline(cfg, emitter, source, field, probe, objective, claims, registry,
+                    stage_provenance(cfg, registry))
+
+
+def stage_provenance(cfg: Configuration, registry) -> tuple:
+    """Who provides each stage of ``cfg`` (and each objective metric): plugin, distribution and
+    version, so a receipt changes when a plugin's code does."""
+    used = [(stage, getattr(cfg, stage).kind) for stage in ("emitter", "source", "field", "probe")
+            if getattr(cfg, stage) is not None]
+    if cfg.objective is not None:
+        used += sorted({("objective", t.metric) for t in cfg.objective.terms})
+    out = []
+    for stage, name in used:
+        e = registry.get(stage, name)
+        out.append({"stage": stage, "name": name, "plugin": e.plugin, "distribution": e.distribution,
+                    "version": e.version})
+    return tuple(out)

@@ -343,7 +343,7 @@ class Model:
         diagnostics["trial_failures"] = results.failures
         return make_receipt(cfg_dict, attrs.evolve(sim, seed=results.seeds["seed"]),
                             signals, claims_to_json(self.claims), self.truth, diagnostics,
-                            self.warnings + run_warnings(self, signals))
+                            self.warnings + run_warnings(self, signals), self.pipeline.provenance)
 
     # ------------------------------------------------------------------ readouts / objectives
     def compute_readout(self, signals: Signals, specs):
@@ -378,7 +378,7 @@ class Model:
             diagnostics = self.pipeline.field.diagnostics(
                 signals.arrays.get("LFP"), signals.arrays.get("CSD"))
         return make_receipt(cfg_dict, sim, signals, claims_to_json(self.claims), self.truth, diagnostics,
-                            self.warnings + run_warnings(self, signals))
+                            self.warnings + run_warnings(self, signals), self.pipeline.provenance)
 
     # ------------------------------------------------------------------ tuning
     def tune(self, objective: Objective, optimizer="random_search", steps: int = 10, *,

@@ -1,4 +1,5 @@
-"""Run receipts: a deterministic id over (canonical configuration, seed, package version).
+"""Run receipts: a deterministic id over (canonical configuration, seed, package version, and
+the plugin, distribution and version of every stage used).
 
 The id ignores the JAX version, devices, platform and XLA flags; they are recorded as information.
 """
@@ -16,8 +17,9 @@ from .io import write_json_atomic
 from .version import __version__
 
 
-def receipt_id(config_dict: dict, seed: int, package_version: str = __version__) -> str:
-    payload = canonical_json({"config": config_dict, "seed": int(seed), "package_version": package_version})
+def receipt_id(config_dict: dict, seed: int, package_version: str = __version__, stages=()) -> str:
+    payload = canonical_json({"config": config_dict, "seed": int(seed), "package_version": package_version,
+                              "stages": list(stages)})
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -45,14 +47,15 @@ class RunReceipt:
     field_diagnostics: dict
     environment: dict
     warnings: tuple = ()         # what the run found questionable (geometry, rates), each with its reason
+    stages: tuple = ()           # plugin, distribution and version of every stage (in the id)
 
     def to_dict(self) -> dict:
         return attrs.asdict(self)
 
 
-def make_receipt(config_dict, sim, signals, claims_json, truth, diagnostics, warnings=()) -> RunReceipt:
+def make_receipt(config_dict, sim, signals, claims_json, truth, diagnostics, warnings=(), stages=()) -> RunReceipt:
     return RunReceipt(
-        receipt_id=receipt_id(config_dict, sim.seed),
+        receipt_id=receipt_id(config_dict, sim.seed, __version__, stages),
         package_version=__version__,
         config=config_dict,
         config_sha256=hashlib.sha256(canonical_json(config_dict).encode()).hexdigest(),
@@ -65,6 +68,7 @@ def make_receipt(config_dict, sim, signals, claims_json, truth, diagnostics, war
         field_diagnostics=diagnostics,
         environment=environment_info(),
         warnings=tuple(warnings),
+        stages=tuple(stages),
     )
 
 

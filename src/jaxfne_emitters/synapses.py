@@ -73,6 +73,13 @@ class _ChannelSource(Source):
             out["source_calibration"] = SourceCalibration.NANOAMPERE
         return out
 
+    def requires(self):
+        # calibration is declared once in the chain: a scale from native units applies only to
+        # an emitter whose currents are native (or that says nothing); one already in nA is refused
+        if self.options.calibration_nA_per_native is not None:
+            return {"source_calibration": (SourceCalibration.NATIVE, None)}
+        return {}
+
     @abc.abstractmethod
     def channels(self, circuit: Circuit):
         """-> (names, tau_ms (C,), excitatory (C,), offset_um (C,), edge_channel (E,))."""
