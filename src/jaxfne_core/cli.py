@@ -46,6 +46,8 @@ def cmd_validate(args) -> int:
 def cmd_plugins(args) -> int:
     from .plugins import default_registry
     registry = default_registry()
+    if args.options is not None:
+        return _print_options(args, registry)
     entries = [e.to_json() for e in registry]
     if args.json:
         print(json.dumps(entries, indent=2))
@@ -54,6 +56,26 @@ def cmd_plugins(args) -> int:
             print(f"{e['stage']:<10} {e['name']:<24} {e['distribution']:<12} {e['summary']}")
     for f in registry.failures:                 # also warned about; said here as the listing's end
         print(f"not loaded: {f}", file=sys.stderr)
+    return 0
+
+
+def _print_options(args, registry) -> int:
+    """``jaxfne plugins --options [STAGE [NAME]]``: each option of each registered stage."""
+    from .config import CONFIG_SECTIONS
+    from .options_doc import options_markdown, options_table, options_text
+    from .registry import STAGES
+    stage, name = (list(args.options) + [None, None])[:2]
+    if stage is not None and stage not in STAGES:
+        raise ConfigError([("--options", f"unknown stage kind {stage!r}; allowed: {', '.join(STAGES)}")])
+    if name is not None:
+        registry.get(stage, name)                     # an unknown name lists the registered ones
+    table = options_table(registry, stage, name, args.distribution)
+    if args.json:
+        print(json.dumps(table, indent=2, default=str))
+    elif args.markdown:
+        print(options_markdown(table, CONFIG_SECTIONS if stage is None else ()), end="")
+    else:
+        print(options_text(table))
     return 0
 
 
@@ -312,6 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
     pl = sub.add_parser("plugins", help="list registered stages")
     pl.add_argument("--json", action="store_true")
+    pl.add_argument("--options", nargs="*", metavar="STAGE [NAME]",
+                    help="every option of every stage (or of one stage kind, or one stage): type, default, "
+                         "units, allowed values, description")
+    pl.add_argument("--markdown", action="store_true", help="with --options: a Markdown page")
+    pl.add_argument("--distribution", help="with --options: only stages of this distribution")
     pl.set_defaults(func=cmd_plugins)
     f = sub.add_parser("plot", help="(re)draw the figures of a run folder")
     f.add_argument("run_dir")

@@ -235,6 +235,11 @@ class Configuration:
     schema: str = attrs.field(default=SCHEMA, validator=one_of(SCHEMA))
 
 
+CONFIG_SECTIONS = (("network", NetworkConfig), ("network.layers[]", LayerConfig), ("simulation", Simulation),
+                   ("task", TaskConfig), ("task.drives[]", DriveConfig), ("objective.terms[]", TermConfig))
+"""The non-stage sections of a configuration, for the options documentation."""
+
+
 # ----------------------------------------------------------------------------- converter
 STAGE_SECTIONS = ("emitter", "source", "field", "probe")
 

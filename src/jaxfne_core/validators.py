@@ -16,7 +16,16 @@ class FieldValueError(ConfigError):
         super().__init__([(field, message)])
 
 
+def described(text: str):
+    """Attach ``text`` (the allowed values, for ``jaxfne plugins --options``) to a validator."""
+    def mark(check):
+        check.allowed = text
+        return check
+    return mark
+
+
 def one_of(*allowed):
+    @described(", ".join(repr(a) for a in allowed))
     def check(inst, attr, value):
         if value not in allowed:
             raise FieldValueError(attr.name, f"{value!r} is not allowed for {attr.name!r}; allowed: "
@@ -25,6 +34,7 @@ def one_of(*allowed):
 
 
 def subset_of(*allowed):
+    @described("any of " + ", ".join(repr(a) for a in allowed))
     def check(inst, attr, value):
         bad = [v for v in value if v not in allowed]
         if bad:
@@ -65,6 +75,9 @@ def python_number(value):
 def number(lo=None, hi=None, lo_open=False, hi_open=False, finite=True):
     """Bounds check for an int/float attribute (Python or NumPy numbers); None means unbounded
     on that side. An attribute annotated ``int`` must be a whole number."""
+    left, right = "(" if lo_open else "[", ")" if hi_open else "]"
+
+    @described(f"{left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}")
     def check(inst, attr, value):
         if not is_number(value):
             raise FieldValueError(attr.name, f"{attr.name!r} must be a number, got {value!r}")
@@ -88,6 +101,7 @@ cerebrospinal fluid about 1.8; the range leaves a decade either side and refuses
 only a typo gives (1e-300 or 1e300)."""
 
 
+@described(f"[{SIGMA_RANGE_S_PER_M[0]}, {SIGMA_RANGE_S_PER_M[1]}] S/m")
 def conductivity(inst, attr, value):
     """A tissue conductivity in S/m within :data:`SIGMA_RANGE_S_PER_M`."""
     lo, hi = SIGMA_RANGE_S_PER_M
@@ -96,12 +110,14 @@ def conductivity(inst, attr, value):
                               f"allowed: [{lo}, {hi}] S/m (grey matter ~0.3, CSF ~1.8)")
 
 
+@described("not empty")
 def nonempty(inst, attr, value):
     if value is not None and len(value) == 0:
         raise FieldValueError(attr.name, f"{attr.name!r} must not be empty")
 
 
 def optional(check):
+    @described(f"{getattr(check, 'allowed', 'any')} or null")
     def wrapped(inst, attr, value):
         if value is not None:
             check(inst, attr, value)

@@ -67,7 +67,9 @@ class IzhikevichOptions:
     ({cell type: fraction}, summing to 1). drive: tonic native current per population,
     overriding the cell type's default. noise_sigma: noise current SD at dt = 1 ms (native);
     noise_sigma_by_population overrides it per population (type or ``<layer>_<type>``).
-    v_init_mV: initial v (u starts at b v). v_peak_mV: spike cut-off."""
+    v_init_mV: initial v (u starts at b v). v_peak_mV: spike cut-off. surrogate_slope: if set,
+    spikes are float 0/1 whose gradient is that of a sigmoid of this slope (1/mV) around
+    v_peak_mV (surrogate gradients, for tuning by gradient); unset, spikes are bool."""
 
     preset: str = attrs.field(default="cortical_eig", validator=one_of(*PRESETS))
     fractions: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_fractions)

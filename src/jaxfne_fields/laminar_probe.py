@@ -72,7 +72,7 @@ def _check_shanks(inst, attr, value):
 
 @attrs.frozen(kw_only=True)
 class MultiShankOptions(ShankOptions):
-    """shanks: lateral [x_um, y_um] of each vertical shank. Plus the shank options."""
+    """name: label. shanks: lateral [x_um, y_um] of each vertical shank. Plus the shank options."""
 
     name: str = "multi_shank_probe"
     shanks: tuple[tuple[float, float], ...] = attrs.field(

@@ -1,0 +1,140 @@
+"""Every option of every registered stage, read from its attrs ``Options`` class: name, type,
+default, units, allowed values and the sentence of the class docstring that describes it.
+Used by ``jaxfne plugins --options [STAGE [NAME]]`` and to generate ``docs/options.md``.
+"""
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from .registry import STAGES
+
+# units read from an option's name suffix (the project's naming rule: units in the name)
+UNIT_SUFFIXES = (("_S_per_m", "S/m"), ("_nA_per_native", "nA per native unit"), ("_ms", "ms"), ("_um", "um"),
+                 ("_mV", "mV"), ("_deg", "degrees"), ("_hz", "Hz"), ("_nA", "nA"), ("_uV", "uV"))
+
+
+def units_of(name: str) -> str:
+    for suffix, unit in UNIT_SUFFIXES:
+        if name.endswith(suffix) or f"{suffix}_" in name or f"{suffix}." in name:
+            return unit
+    return ""
+
+
+def _allowed(validator) -> str:
+    """What a validator allows, from the ``allowed`` text jaxfne's validators carry."""
+    if validator is None:
+        return ""
+    if hasattr(validator, "allowed"):
+        return validator.allowed
+    parts = getattr(validator, "_validators", None)           # attrs and_ / a list of validators
+    if parts:
+        return "; ".join(a for a in (_allowed(v) for v in parts) if a)
+    inner = getattr(validator, "validator", None)             # attrs.validators.optional
+    if inner is not None:
+        text = _allowed(inner)
+        return f"{text} or null" if text else "or null"
+    return ""
+
+
+def _describe(doc: str, name: str) -> str:
+    """The clause of ``doc`` that names ``name`` (up to its sentence's end), or ''."""
+    text = " ".join((doc or "").split())
+    for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Za-z`(])", text):
+        if re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", sentence):
+            return sentence.strip()
+    return ""
+
+
+def _default(field) -> object:
+    d = field.default
+    if d is attrs.NOTHING:
+        return "(required)"
+    if isinstance(d, attrs.Factory):             # type: ignore[arg-type]
+        return "(computed)"
+    return list(d) if isinstance(d, tuple) else d
+
+
+def stage_options(entry) -> list[dict]:
+    """Rows {name, type, default, units, allowed, description} of one registry entry's options."""
+    cls = getattr(entry.value, "Options", None)
+    return class_options(cls) if cls is not None and attrs.has(cls) else []
+
+
+def class_options(cls) -> list[dict]:
+    """Rows {name, type, default, units, allowed, description} of an attrs class's fields."""
+    doc = " ".join(filter(None, (c.__doc__ for c in reversed(cls.__mro__) if c is not object)))
+    rows = []
+    for f in attrs.fields(cls):
+        rows.append({"name": f.name, "type": str(f.type).replace("typing.", ""), "default": _default(f),
+                     "units": units_of(f.name), "allowed": _allowed(f.validator),
+                     "description": _describe(doc, f.name)})
+    return rows
+
+
+def options_table(registry, stage=None, name=None, distribution=None) -> list[dict]:
+    """One dict per registered stage (optionally one stage kind, one name, one distribution)
+    with its options; objective metrics have none and are left out."""
+    out = []
+    for e in registry:
+        if e.stage == "objective" or (stage and e.stage != stage) or (name and e.name != name):
+            continue
+        if distribution and e.distribution != distribution:
+            continue
+        out.append({"stage": e.stage, "name": e.name, "distribution": e.distribution,
+                    "summary": e.to_json()["summary"], "options": stage_options(e)})
+    return out
+
+
+def options_text(table) -> str:
+    lines = []
+    for s in table:
+        lines.append(f"{s['stage']} {s['name']} ({s['distribution']}): {s['summary']}")
+        for o in s["options"] or [{"name": "(no options)"}]:
+            if "type" not in o:
+                lines.append(f"  {o['name']}")
+                continue
+            unit = f" [{o['units']}]" if o["units"] else ""
+            allowed = f"; allowed: {o['allowed']}" if o["allowed"] else ""
+            lines.append(f"  {o['name']}: {o['type']}{unit} = {o['default']!r}{allowed}")
+            if o["description"]:
+                lines.append(f"      {o['description']}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def options_markdown(table, sections=()) -> str:
+    """The options as a Markdown page (docs/options.md is this for the built-in stages, with
+    ``sections``: (title, attrs class) pairs of the configuration's non-stage sections)."""
+    lines = ["# Stage options", "",
+             "Generated from the stages' attrs `Options` classes by "
+             "`jaxfne plugins --options --markdown --distribution jaxfne`; "
+             "`tests/test_options_doc.py` fails when this page is out of date. "
+             "Units come from the option names; `jaxfne plugins --options` lists third-party stages too.", ""]
+    for stage in STAGES:
+        group = [s for s in table if s["stage"] == stage]
+        if not group:
+            continue
+        lines += [f"## {stage.capitalize()}s", ""]
+        for s in group:
+            lines += [f"### `{s['name']}`", "", s["summary"], ""]
+            if not s["options"]:
+                lines += ["No options.", ""]
+                continue
+            lines += _rows(s["options"])
+    if sections:
+        lines += ["## Configuration sections", ""]
+        for title, cls in sections:
+            lines += [f"### `{title}`", "", (cls.__doc__ or "").strip().split("\n")[0], ""]
+            lines += _rows(class_options(cls))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _rows(options) -> list[str]:
+    lines = ["| option | type | default | units | allowed | description |", "|---|---|---|---|---|---|"]
+    for o in options:
+        cells = [f"`{o['name']}`", f"`{o['type']}`", f"`{o['default']!r}`", o["units"], o["allowed"],
+                 o["description"]]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    return lines + [""]
