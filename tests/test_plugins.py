@@ -270,3 +270,25 @@ def test_receipts_name_each_stage_distribution_and_its_version_enters_the_id(tmp
         assert emitter["distribution"] == "jaxfne" and emitter["version"] == jtfne.__version__
         ids.append(receipt.receipt_id)
     assert ids[0] != ids[1]
+
+
+def test_a_third_party_emitter_with_populations_E_and_I_drives_receptor_exponential():
+    """The template's LIF emitter (installed through its entry point) names its populations E
+    and I; the receptor source learns which is inhibitory from the emitter's declaration."""
+    entry = jtfne.default_registry().get("emitter", "lif")
+    assert entry.distribution != "jaxfne"
+    cfg = (jtfne.configuration().network(n=60, p_connect=0.1).emitter("lif")
+           .source("receptor_exponential").probe(n_contacts=4))
+    model = jtfne.construct(cfg)
+    assert model.circuit.population_names == ("E", "I")
+    names = model.pipeline.source.channels(model.circuit)[0]
+    assert names == ("AMPA", "GABA_A")
+    sig = model.simulate(jtfne.simulation(20.0))
+    assert np.isfinite(np.asarray(sig["LFP"])).all()
+    # overrides use the emitter's names; a name it does not have is refused with the ones it has
+    slow = jtfne.construct(cfg.source("receptor_exponential", receptor_by_population={"I": "GABA_B"}))
+    assert slow.pipeline.source.channels(slow.circuit)[0] == ("AMPA", "GABA_B")
+    with pytest.raises(jtfne.ConfigError, match=r"\['PV'\] match no population of the emitter; allowed: \['E', 'I'\]"):
+        jtfne.construct(cfg.source("receptor_exponential", receptor_by_population={"PV": "GABA_A"})).params(0.1)
+    with pytest.raises(jtfne.ConfigError, match="population 'I' is inhibitory"):
+        jtfne.construct(cfg.source("receptor_exponential", receptor_by_population={"I": "AMPA"})).params(0.1)

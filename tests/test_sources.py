@@ -106,8 +106,11 @@ def test_inward_synaptic_current_is_a_sink_at_the_synapse():
 
 
 def test_receptor_sign_mismatch_is_refused():
-    with pytest.raises(jtfne.ConfigError, match="E is excitatory but GABA_A is not"):
-        jtfne.configuration().source("receptor_exponential", receptor_by_population={"E": "GABA_A"})
+    # the emitter declares which populations are excitatory, so the check runs when the model is
+    # built (construct, and jaxfne validate), not when the source section alone is parsed
+    with pytest.raises(jtfne.ConfigError, match="population 'E' is excitatory .* but receptor 'GABA_A' is not"):
+        jtfne.construct(jtfne.configuration().network(n=20)
+                        .source("receptor_exponential", receptor_by_population={"E": "GABA_A"}))
 
 
 def test_point_neuron_emitters_have_no_membrane_currents():

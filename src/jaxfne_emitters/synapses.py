@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.claims import ChargeConservation, SourceCalibration
+from jaxfne_core.errors import ConfigError
 from jaxfne_core.memory import InsufficientMemoryError, check_fits
 from jaxfne_core.stages import Circuit, Source
 from jaxfne_core.validators import FieldValueError, number
@@ -32,7 +33,6 @@ from jaxfne_core.validators import FieldValueError, number
 from .connectivity import outgoing_table, row_channels
 from .event_delivery import deliver
 from .izhikevich import cell_type_of
-from .presets import CELL_TYPES
 
 #: receptor -> (tau decay ms, reversal mV, excitatory?, default dendritic offset um)
 RECEPTORS = {
@@ -288,17 +288,12 @@ class ExponentialSource(_ChannelSource):
 def _check_receptor_map(inst, attr, value):
     if value is None:
         return
-    known = {**RECEPTORS, **{k: (None, None, v.excitatory, None) for k, v in (inst.custom_receptors or {}).items()}}
-    bad = {k: v for k, v in value.items() if v not in known or cell_type_of(k) not in CELL_TYPES}
+    known = set(RECEPTORS) | set(inst.custom_receptors or {})
+    bad = {k: v for k, v in value.items() if v not in known}
     if bad:
-        raise FieldValueError(attr.name, f"'receptor_by_population' entries {bad!r} not allowed; populations: "
-                              f"{sorted(CELL_TYPES)} or '<layer>_<type>', receptors: {sorted(known)}")
-    for pop, rec in value.items():
-        exc = CELL_TYPES[cell_type_of(pop)].excitatory
-        if exc != known[rec][2]:
-            raise FieldValueError(attr.name, f"'receptor_by_population': {pop} is "
-                                  f"{'excitatory' if exc else 'inhibitory'} but {rec} is not; allowed: "
-                                  + ", ".join(r for r, v in known.items() if v[2] == exc))
+        raise FieldValueError(attr.name, f"'receptor_by_population' entries {bad!r} name unknown receptors; "
+                              f"allowed receptors: {sorted(known)} (populations are checked against the "
+                              "emitter's when the model is built)")
 
 
 def _check_receptor_numbers(inst, attr, value):
@@ -348,16 +343,40 @@ class ReceptorExponentialSource(_ChannelSource):
         custom = {k: (v.tau_ms, None, v.excitatory, v.offset_um) for k, v in (self.options.custom_receptors or {}).items()}
         return {**RECEPTORS, **custom}
 
-    def receptor_of(self, population_name: str) -> str:
+    def receptor_of(self, population_name: str, excitatory: bool) -> str:
+        """The receptor of a presynaptic population's synapses: an override by its name or by
+        the part after its last '_' (``L4_E`` -> ``E``), else AMPA for an excitatory
+        population and GABA_A for an inhibitory one. Whether it is excitatory comes from the
+        emitter (``Circuit.excitatory``), so any emitter's population names work."""
         over = self.options.receptor_by_population or {}
         for key in (population_name, cell_type_of(population_name)):
             if key in over:
                 return over[key]
-        return "AMPA" if CELL_TYPES[cell_type_of(population_name)].excitatory else "GABA_A"
+        return "AMPA" if excitatory else "GABA_A"
+
+    def _check_overrides(self, circuit, excitatory) -> None:
+        over = self.options.receptor_by_population or {}
+        names = list(circuit.population_names)
+        keys = set(names) | {cell_type_of(n) for n in names}
+        unknown = sorted(set(over) - keys)
+        if unknown:
+            raise ConfigError([("$.source.receptor_by_population", f"{unknown} match no population of the "
+                                f"emitter; allowed: {sorted(keys)}")])
+        table = self.receptor_table()
+        for name, exc in zip(names, excitatory):
+            rec = self.receptor_of(name, exc)
+            if table[rec][2] != exc:
+                raise ConfigError([("$.source.receptor_by_population", f"population {name!r} is "
+                                    f"{'excitatory' if exc else 'inhibitory'} (as the emitter declares) but "
+                                    f"receptor {rec!r} is not; allowed: "
+                                    + ", ".join(r for r, v in table.items() if v[2] == exc))])
 
     def channels(self, circuit):
         table = self.receptor_table()
-        pop_receptor = [self.receptor_of(n) for n in circuit.population_names]
+        excitatory = [bool(circuit.excitatory[circuit.population == i].any())
+                      for i in range(len(circuit.population_names))]
+        self._check_overrides(circuit, excitatory)
+        pop_receptor = [self.receptor_of(n, e) for n, e in zip(circuit.population_names, excitatory)]
         used = [r for r in table if r in pop_receptor]
         idx = np.array([used.index(r) for r in pop_receptor], np.int32)
         tau_over, off_over = self.options.tau_ms or {}, self.options.offset_um or {}
