@@ -25,7 +25,7 @@ import canonical  # noqa: E402
 
 import jaxfne as jtfne  # noqa: E402
 from jaxfne_core.rng import counter_normal  # noqa: E402
-from jaxfne_core.xla_tuning import use_wide_vectors  # noqa: E402
+from jaxfne_workflows.xla_tuning import use_wide_vectors  # noqa: E402
 
 use_wide_vectors()          # before the first computation: XLA reads its flags then
 

@@ -25,7 +25,7 @@ import numpy as np
 import jaxfne as jtfne
 from jaxfne_core.assemble import assemble
 from jaxfne_core.model import Model
-from jaxfne_core.xla_tuning import use_wide_vectors
+from jaxfne_workflows.xla_tuning import use_wide_vectors
 
 use_wide_vectors()          # before the first computation: XLA reads its flags then
 
@@ -88,7 +88,7 @@ def aot_compile_seconds(model, sim):
     params = model.params(sim.dt_ms)
     carry = initial_carry(model.pipeline.stages, params, model.n_cells)
     t0 = time.perf_counter()
-    model._runner(sim.n_steps, sim.dt_ms).lower(params, jax.random.key(0), carry, jax.numpy.int32(0),
+    model.runner(sim.n_steps, sim.dt_ms).lower(params, jax.random.key(0), carry, jax.numpy.int32(0),
                                                  jax.numpy.zeros((sim.n_steps, 0), jax.numpy.float32)).compile()
     return time.perf_counter() - t0
 

@@ -10,9 +10,9 @@ import json
 import jax
 import numpy as np
 
-from jaxfne_core.testing import noisy_quadratic_problem, rosenbrock_problem, true_quadratic_loss
+from jaxfne_testing import noisy_quadratic_problem, rosenbrock_problem, true_quadratic_loss
 from jaxfne_optim import AGSDR, GSDR, AGSDROptions, GSDROptions, RandomSearch, RandomSearchOptions
-from jaxfne_core.xla_tuning import use_wide_vectors
+from jaxfne_workflows.xla_tuning import use_wide_vectors
 
 use_wide_vectors()          # before the first computation: XLA reads its flags then
 

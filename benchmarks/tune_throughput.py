@@ -14,7 +14,7 @@ import numpy as np
 
 import jaxfne as jtfne
 from jaxfne_core.objective import Objective
-from jaxfne_core.xla_tuning import use_wide_vectors
+from jaxfne_workflows.xla_tuning import use_wide_vectors
 
 use_wide_vectors()          # before the first computation: XLA reads its flags then
 
@@ -28,14 +28,14 @@ cfg = jtfne.load_config(args.config)
 model = jtfne.construct(cfg)
 objective = Objective.from_config(cfg.objective)
 sim = jtfne.simulation(args.t_ms, cfg.simulation.dt_ms, 0)
-full = model._full_run(sim)
+full = model.full_run(sim)
 params = model.params(sim.dt_ms)
 key = jax.random.key(0)
 
 
 def loss(drive):
     p = model.apply_tunables(params, {"emitter.drive.E": drive})
-    return objective.total_loss(model._signals(full(p, key)[1], sim), model.registry)
+    return objective.total_loss(model.make_signals(full(p, key)[1], sim), model.registry)
 
 
 single = jax.jit(loss)

@@ -1,7 +1,7 @@
-"""Every registered stage passes the plugin conformance suite (jaxfne_core.testing)."""
+"""Every registered stage passes the plugin conformance suite (jaxfne_testing)."""
 import pytest
 
-from jaxfne_core.testing import check_entry, conformance_cases
+from jaxfne_testing import check_entry, conformance_cases
 
 
 @pytest.mark.parametrize("entry", conformance_cases())

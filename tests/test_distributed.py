@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import jaxfne as jtfne
-from jaxfne_core.distributed import dask_population_evaluator, run_trials_distributed, sweep, sweep_points
+from jaxfne_distributed import DaskEvaluator, dask_population_evaluator, run_trials_distributed, sweep, sweep_points
 from jaxfne_core.tuning import population_evaluator
 
 distributed = pytest.importorskip("dask.distributed")
@@ -46,7 +46,7 @@ def test_sweep_of_2_x_12_conditions_on_2_workers_equals_the_local_run(model, cli
     # the first point is the model as it is: the same as Model.run_trials
     np.testing.assert_array_equal(local.results[0].arrays["LFP"], model.run_trials().arrays["LFP"])
     assert not np.array_equal(local.results[0].arrays["spikes"], local.results[1].arrays["spikes"])
-    workers = client.run(lambda: __import__("jaxfne_core.distributed").distributed._WORKER_MODELS.__len__())
+    workers = client.run(lambda: __import__("jaxfne_distributed.dask_evaluator").dask_evaluator._WORKER_MODELS.__len__())
     assert len(workers) == 2 and sum(workers.values()) >= 1
 
 
@@ -71,7 +71,7 @@ def test_optimizer_population_on_the_cluster(model, client):
     expect = [np.concatenate(v) for v in zip(here(xs[:3]), here(xs[3:]))]
     np.testing.assert_array_equal(remote[0], expect[0])
     np.testing.assert_array_equal(remote[1], expect[1])
-    _, report = model.tune(obj, "random_search", steps=2, tunables=list(names), sim=sim, client=client)
+    _, report = model.tune(obj, "random_search", steps=2, tunables=list(names), sim=sim, evaluator=DaskEvaluator(client))
     assert report.best_loss <= report.initial_loss
 
 

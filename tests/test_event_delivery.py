@@ -10,7 +10,7 @@ import pytest
 
 import jaxfne as jtfne
 from jaxfne_core.config import load_config
-from jaxfne_core.testing import synthetic_circuit
+from jaxfne_testing import synthetic_circuit
 from jaxfne_emitters.synapses import ExponentialSource
 
 N = 40

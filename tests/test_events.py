@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jaxfne_core.events import SpikeEvents, pack_spikes, unpack_spikes
+from jaxfne_emitters.events import SpikeEvents, pack_spikes, unpack_spikes
 
 
 @settings(max_examples=40, deadline=None)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import jaxfne as jtfne
-from jaxfne_core.formats import (from_neo, from_xarray, load_run, read_nwb, signals_payload, to_neo,
+from jaxfne_formats import (from_neo, from_xarray, load_run, read_nwb, signals_payload, to_neo,
                                  to_xarray, validate_nwb, write_nwb)
 from jaxfne_core.io import write_npz_atomic
 

@@ -98,7 +98,7 @@ def test_second_call_with_new_seed_does_not_recompile(small_cfg):
     model = jtfne.construct(small_cfg)
     model.simulate(jtfne.simulation(20.0, 0.1, 1))
     model.simulate(jtfne.simulation(20.0, 0.1, 2))
-    (fn,) = model._compiled.values()
+    (fn,) = model.compiled.values()
     assert fn._cache_size() == 1
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxfne as jtfne
-from jaxfne_core.testing import noisy_quadratic_problem, rosenbrock_problem, true_quadratic_loss
+from jaxfne_testing import noisy_quadratic_problem, rosenbrock_problem, true_quadratic_loss
 
 SIM = jtfne.simulation(200.0, 0.1, 11)
 

@@ -101,7 +101,7 @@ def test_cli_run_writes_figures(tmp_path):
 
 
 def test_cli_run_nwb_then_plot_and_export_the_folder(tmp_path):
-    from jaxfne_core.formats import load_run, read_nwb, validate_nwb
+    from jaxfne_formats import load_run, read_nwb, validate_nwb
     out = tmp_path / "run"
     assert main(["run", EXAMPLE, "--out", str(out), "--duration-ms", "300", "--nwb"]) == 0
     for name in ("signals.nwb", "raster.png", "lfp.png", "csd.png", "relative_power.png"):

@@ -7,7 +7,7 @@ import pytest
 
 import jaxfne as jtfne
 from jaxfne_core.stages import Circuit
-from jaxfne_core.testing import synthetic_circuit
+from jaxfne_testing import synthetic_circuit
 from jaxfne_emitters.synapses import (RECEPTORS, ExponentialSource, ReceptorExponentialSource,
                                       ReceptorOptions)
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from jaxfne_core.spectral import (band_profile, flip, laminar_spectrum, multitaper_psd, relative_power,
+from jaxfne_analysis.spectral import (band_profile, flip, laminar_spectrum, multitaper_psd, relative_power,
                                   vflip, welch_psd)
 
 DT = 1.0   # ms -> 1 kHz

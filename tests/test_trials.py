@@ -7,8 +7,8 @@ import pytest
 
 import jaxfne as jtfne
 from jaxfne_core.cli import main
-from jaxfne_core.paradigm import Paradigm, global_local_oddball, standard_visual_omission
-from jaxfne_core.stimulus import drive_inputs
+from jaxfne_tasks.paradigm import Paradigm, global_local_oddball, standard_visual_omission
+from jaxfne_tasks.stimulus import drive_inputs
 
 LAYERS = [{"name": "L23", "top_um": 100.0, "bottom_um": 600.0, "populations": {"E": 20, "PV": 5}},
           {"name": "L4", "top_um": 600.0, "bottom_um": 900.0, "populations": {"E": 15, "PV": 5}},

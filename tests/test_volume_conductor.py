@@ -137,7 +137,7 @@ def test_grad_flows_through_the_field_to_the_source_calibration():
            .field("point_source").probe(n_contacts=6, spacing_um=200.0, modes=["LFP"]))
     model = jtfne.construct(cfg)
     sim = jtfne.simulation(20.0, 0.1, 0)
-    full = model._full_run(sim)
+    full = model.full_run(sim)
     params = model.params(0.1)
     key = jax.random.key(0)
 

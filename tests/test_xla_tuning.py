@@ -8,7 +8,7 @@ import pytest
 
 from jaxfne_core import xla_tuning
 
-SNIPPET = ("import os, json; from jaxfne_core.xla_tuning import use_wide_vectors; "
+SNIPPET = ("import os, json; from jaxfne_workflows.xla_tuning import use_wide_vectors; "
            "on = use_wide_vectors(); import jax.numpy as jnp; jnp.ones(2).block_until_ready(); "
            "print(json.dumps([on, os.environ.get('XLA_FLAGS', '')]))")
 

@@ -7,9 +7,11 @@ import attrs
 
 from .claims import check_chain
 from .config import Configuration
-from .errors import IncompatibleStagesError, UnknownStageError
+from .errors import ConfigError, IncompatibleStagesError, UnknownStageError
 from .ports import check_ports
 from .signals import CONTACT_MODES
+from .objective import Objective
+from .plugins import default_registry
 
 
 @attrs.frozen(eq=False)
@@ -72,7 +74,6 @@ def compatibility_problems(emitter, source, field, probe, objective, registry) -
 def assemble(cfg: Configuration, registry=None) -> Pipeline:
     """Resolve stages by name and refuse incompatible chains with one error listing every edge."""
     if registry is None:
-        from .plugins import default_registry
         registry = default_registry()
     emitter = _instantiate(registry, "emitter", cfg.emitter)
     source = _instantiate(registry, "source", cfg.source)
@@ -80,9 +81,13 @@ def assemble(cfg: Configuration, registry=None) -> Pipeline:
     probe = _instantiate(registry, "probe", cfg.probe)
     objective = None
     if cfg.objective is not None:
-        from .objective import Objective
         objective = Objective.from_config(cfg.objective)
     claims, problems = compatibility_problems(emitter, source, field, probe, objective, registry)
+    if cfg.task is not None:
+        try:
+            registry.get("paradigm", cfg.task.paradigm)
+        except UnknownStageError as e:
+            raise ConfigError([("$.task.paradigm", str(e))]) from None
     if problems:
         raise IncompatibleStagesError(problems)
     return Pipeline(cfg, emitter, source, field, probe, objective, claims, registry,
@@ -96,6 +101,8 @@ def stage_provenance(cfg: Configuration, registry) -> tuple:
             if getattr(cfg, stage) is not None]
     if cfg.objective is not None:
         used += sorted({("objective", t.metric) for t in cfg.objective.terms})
+    if cfg.task is not None:
+        used.append(("paradigm", cfg.task.paradigm))
     out = []
     for stage, name in used:
         e = registry.get(stage, name)

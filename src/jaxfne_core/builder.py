@@ -14,9 +14,11 @@ from __future__ import annotations
 import copy
 
 import attrs
+import cattrs
 
 from .config import Configuration, Simulation, config_from_dict, config_to_dict
 from .errors import UsageError
+from .objective import Objective
 
 DEFAULT_SECTIONS = {
     "network": {},
@@ -78,7 +80,6 @@ class ConfigBuilder:
         return self._with("simulation", attrs.asdict(Simulation(duration_ms, dt_ms, seed)))
 
     def objective(self, objective):
-        from .objective import Objective
         if not isinstance(objective, Objective):
             raise UsageError(f"objective() needs jaxfne.objective()..., got {objective!r}")
         return self._with("objective", config_to_dict_objective(objective))
@@ -104,7 +105,6 @@ class ConfigBuilder:
 
 
 def config_to_dict_objective(objective) -> dict:
-    import cattrs
     conv = cattrs.Converter()
     return conv.unstructure(objective.config)
 

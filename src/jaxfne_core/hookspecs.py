@@ -49,3 +49,15 @@ def jaxfne_register_objectives(registry) -> None:
 @hookspec
 def jaxfne_register_optimizers(registry) -> None:
     """Register optimizers: subclasses of :class:`jaxfne_core.stages.Optimizer`."""
+
+
+# --------------------------------------------------------------------------- paradigm
+@hookspec
+def jaxfne_register_paradigms(registry) -> None:
+    """Register task paradigms: subclasses of :class:`jaxfne_core.stages.Paradigm`."""
+
+
+# --------------------------------------------------------------------------- command
+@hookspec
+def jaxfne_register_commands(registry) -> None:
+    """Register ``jaxfne`` subcommands: subclasses of :class:`jaxfne_core.stages.Command`."""

@@ -29,8 +29,7 @@ def run_bytes(model, n_samples: int, batch: int = 1) -> int:
     s = model.source_positions_um.shape[0]
     per_sample = {"spikes": n * 4, "V_m": n * 4, "sources": s * 4, "LFP": c * 4, "CSD": c * 4}
     recorded = sum(per_sample[m] for m in model.pipeline.probe.modes) * n_samples * batch
-    dt = next(iter(model._params), None)
-    params = sum(int(np.prod(x.shape)) * x.dtype.itemsize for x in jax.tree.leaves(model._params[dt])) if dt else 0
+    params = model.parameter_bytes
     return int(recorded + params)
 
 

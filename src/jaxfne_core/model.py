@@ -9,25 +9,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 import math
 import numbers
+import sys
 from typing import Optional
 
 import attrs
 import jax
 import jax.numpy as jnp
 import numpy as np
+from tqdm.auto import tqdm
 
 from .assemble import Pipeline, assemble, compatibility_problems
 from .claims import claims_to_json, truth_labels
-from .config import Configuration, Simulation, config_to_dict
+from .config import Configuration, Simulation, config_from_dict, config_to_dict, load_config
 from .engine import initial_carry, make_runner, projected_modes
-from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedError, UsageError
+from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedError, UnknownStageError, UsageError
 from .objective import Objective, evaluate
 from .readouts import compute_readout
 from .memory import check_fits, run_bytes
+from .tuning import tune_model
 from .sanity import check_geometry, run_warnings
 from .receipts import make_receipt
 from .signals import Signals
 from .stages import Source
+from .builder import ConfigBuilder
 
 PROGRESS_MIN_STEPS = 200_000  # auto progress bar for runs with more cell-steps x 1e-3 than this
 
@@ -101,6 +105,12 @@ class Model:
         return self._contacts
 
     @property
+    def parameter_bytes(self) -> int:
+        """Bytes of the parameter pytrees built so far (connectivity tables, field operators)."""
+        return sum(int(np.prod(x.shape)) * x.dtype.itemsize for p in self._params.values()
+                   for x in jax.tree.leaves(p))
+
+    @property
     def probe_geometry(self):
         return self._probe_geometry
 
@@ -170,6 +180,22 @@ class Model:
         return p.source.field_projection(params["source"], matrix)
 
     # ------------------------------------------------------------------ simulation
+    def cached(self, key, build):
+        """The compiled function cached under ``key`` on this model, built by ``build()`` the
+        first time (so a second call with new data reuses it)."""
+        if key not in self._compiled:
+            self._compiled[key] = build()
+        return self._compiled[key]
+
+    @property
+    def compiled(self) -> dict:
+        """Read-only view of the compiled functions cached on this model (key -> function)."""
+        return dict(self._compiled)
+
+    def runner(self, n_steps: int, dt_ms: float):
+        """The jitted ``(params, key, carry, t0, inputs) -> (carry, outputs)`` of ``n_steps`` steps."""
+        return self._runner(n_steps, dt_ms)
+
     def _runner(self, n_steps: int, dt_ms: float):
         key = (n_steps, dt_ms)
         if key not in self._compiled:
@@ -177,7 +203,7 @@ class Model:
                                                       n_steps, dt_ms, self.pipeline.probe.samples_per_record(dt_ms)))
         return self._compiled[key]
 
-    def _full_run(self, sim: Simulation, n_steps: Optional[int] = None):
+    def full_run(self, sim: Simulation, n_steps: Optional[int] = None):
         """Pure ``(params, key[, inputs]) -> (carry, outputs)`` for a whole run (for vmap/jit).
 
         inputs: (steps, K) drive time courses; default none (K = 0).
@@ -195,10 +221,10 @@ class Model:
 
     def check_simulation(self, sim: Simulation) -> None:
         """Refuse ``sim`` where this model could not run it (recording interval, memory)."""
-        every = self._steps_per_record(sim)
+        every = self.steps_per_record(sim)
         check_fits(run_bytes(self, sim.n_steps // every), "this simulation")
 
-    def _steps_per_record(self, sim: Simulation) -> int:
+    def steps_per_record(self, sim: Simulation) -> int:
         """Steps per recorded sample; refuses a duration that is not a whole number of them."""
         every = self.pipeline.probe.samples_per_record(sim.dt_ms)
         if sim.n_steps % every:
@@ -210,7 +236,8 @@ class Model:
         """Time between recorded samples (ms)."""
         return dt_ms * self.pipeline.probe.samples_per_record(dt_ms)
 
-    def _signals(self, arrays, sim):
+    def make_signals(self, arrays, sim) -> Signals:
+        """Signals of this model from recorded ``arrays`` (mode -> (T, X) or (B, T, X)) of ``sim``."""
         return Signals(arrays, self.record_dt_ms(sim.dt_ms), self.units(),
                        RunContext(self._context, sim, tuple(sorted(self.tuned.items()))))
 
@@ -229,14 +256,12 @@ class Model:
         key = jax.random.key(sim.seed)
         carry = initial_carry(self.pipeline.stages, params, self.n_cells)
         if progress is None:
-            import sys
             progress = sys.stderr.isatty() and n * self.n_cells > PROGRESS_MIN_STEPS * 1000
-        every = self._steps_per_record(sim)
+        every = self.steps_per_record(sim)
         chunk = max(1, math.ceil(n / 20 / every)) * every if progress else n
         no_inputs = jnp.zeros((chunk, 0), jnp.float32)
         bar = None
         if progress:
-            from tqdm.auto import tqdm
             bar = tqdm(total=n, unit="step", desc="simulate")
         outs, t = [], 0
         while t < n:
@@ -251,7 +276,7 @@ class Model:
         arrays = outs[0] if len(outs) == 1 else jax.tree.map(lambda *xs: jnp.concatenate(xs), *outs)
         self._check_finite(int(carry["bad_step"]), int(carry["bad_cell"]), sim)
         self._check_outputs_finite(arrays, sim)
-        return self._signals(arrays, sim)
+        return self.make_signals(arrays, sim)
 
     def simulate_batch(self, sim: Optional[Simulation] = None, seeds=None) -> Signals:
         """Run one trial per seed in parallel (``vmap``); arrays gain a leading trial axis."""
@@ -259,10 +284,10 @@ class Model:
         if not isinstance(sim, Simulation):
             raise UsageError(f"simulate_batch() needs a Simulation (jaxfne.simulation(...)), got {sim!r}")
         seeds = np.asarray(check_seeds(seeds) if seeds is not None else [sim.seed], np.uint32)
-        every = self._steps_per_record(sim)
+        every = self.steps_per_record(sim)
         key = ("batch", sim.n_steps, sim.dt_ms)
         if key not in self._compiled:
-            self._compiled[key] = jax.jit(jax.vmap(self._full_run(sim), in_axes=(None, 0)))
+            self._compiled[key] = jax.jit(jax.vmap(self.full_run(sim), in_axes=(None, 0)))
         keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
         params = self.params(sim.dt_ms)
         check_fits(run_bytes(self, sim.n_steps // every, len(seeds)),
@@ -273,7 +298,7 @@ class Model:
             self._check_finite(int(bad[i]), int(np.asarray(carry["bad_cell"])[i]),
                                attrs.evolve(sim, seed=int(seeds[i])))
         self._check_outputs_finite(arrays, sim, seeds=seeds)
-        return self._signals(arrays, sim)
+        return self.make_signals(arrays, sim)
 
     def _check_finite(self, bad_step: int, bad_cell: int, sim: Simulation):
         if bad_step < 0:
@@ -315,20 +340,34 @@ class Model:
     # ------------------------------------------------------------------ trials
     def run_trials(self, task=None, sim: Optional[Simulation] = None):
         """Run a task's conditions x trials in parallel -> :class:`TrialResults`.
-        task: a TaskConfig (default: the configuration's task section)."""
-        from .trials import run_trials
+        task: a TaskConfig (default: the configuration's task section). Runs through the
+        registered paradigm that ``task.paradigm`` names."""
+        task = self._task(task)
+        return self.paradigm(task).run_trials(self, task, sim)
+
+    def _task(self, task):
         task = task if task is not None else self.config.task
         if task is None:
             raise ConfigError([("$.task", "no task given and the configuration has no task section")])
-        return run_trials(self, task, sim)
+        return task
+
+    def paradigm(self, task=None):
+        """The registered paradigm stage of ``task`` (default: the configuration's task)."""
+        task = self._task(task)
+        try:
+            return self.registry.get("paradigm", task.paradigm).value()
+        except UnknownStageError as e:
+            raise ConfigError([("$.task.paradigm", str(e))]) from None
+
+    def check_task(self, task=None, sim: Optional[Simulation] = None) -> None:
+        """Refuse, before any work, a task this model cannot run (conditions, drives, length)."""
+        task = self._task(task)
+        self.paradigm(task).check(self, task, sim if sim is not None else self.config.simulation)
 
     def simulate_trial(self, condition: str, trial: int = 0, task=None, sim: Optional[Simulation] = None) -> dict:
         """One trial alone, exactly as ``run_trials`` runs it: mode -> array."""
-        from .trials import simulate_trial
-        task = task if task is not None else self.config.task
-        if task is None:
-            raise ConfigError([("$.task", "no task given and the configuration has no task section")])
-        return simulate_trial(self, task, condition, trial, sim)
+        task = self._task(task)
+        return self.paradigm(task).simulate_trial(self, task, condition, trial, sim)
 
     def trials_receipt(self, results, sim: Optional[Simulation] = None):
         """A RunReceipt for a trial batch (its id covers the task section and its seed)."""
@@ -384,7 +423,7 @@ class Model:
     def tune(self, objective: Objective, optimizer="random_search", steps: int = 10, *,
              tunables=None, bounds=None, options=None, seed: int = 0,
              sim: Optional[Simulation] = None, chunk_size: Optional[int] = None, progress: bool = False,
-             stop_on_gates: bool = False, client=None):
+             stop_on_gates: bool = False, evaluator=None):
         """Search tunable parameters to minimise ``objective``'s total loss.
 
         Returns ``(new_model, TuneReport)``; this model is never changed. optimizer: a
@@ -393,20 +432,22 @@ class Model:
         options: the optimizer's options; seed: optimizer seed; sim: the simulation every
         candidate runs (default: the configuration's); chunk_size: candidates per vmapped
         chunk (bounds memory); progress: a progress bar; stop_on_gates: stop early once the
-        best candidate passes every gate of the objective. client: a ``dask.distributed.Client``
-        to evaluate each generation's candidates on the cluster (chunks of ``chunk_size``, default
-        an equal share per worker).
+        best candidate passes every gate of the objective. evaluator: where each generation's
+        candidates run (default :class:`~jaxfne_core.evaluator.LocalEvaluator`;
+        ``jaxfne_distributed.DaskEvaluator(client)`` for a cluster).
         """
-        from .tuning import tune_model
-        return tune_model(self, objective, optimizer, steps, tunables=tunables, bounds=bounds,
-                          options=options, seed=seed, sim=sim, chunk_size=chunk_size, progress=progress,
-                          stop_on_gates=stop_on_gates, client=client)
+        best, report = tune_model(self, objective, optimizer, steps, tunables=tunables, bounds=bounds,
+                                  options=options, seed=seed, sim=sim, chunk_size=chunk_size, progress=progress,
+                                  stop_on_gates=stop_on_gates, evaluator=evaluator)
+        return self.with_tuned(best), report
+
+    def with_tuned(self, values: dict) -> "Model":
+        """A new model (same pipeline and circuit) with tunables ``values`` set on top of this one's."""
+        return Model(self.pipeline, self.circuit, {**self.tuned, **values})
 
 
 def construct(cfg, *, registry=None) -> Model:
     """Assemble and build a Model from a Configuration, a builder, a dict or a .jcfg.json path."""
-    from .builder import ConfigBuilder
-    from .config import config_from_dict, load_config
     if isinstance(cfg, ConfigBuilder):
         cfg = cfg.build()
     elif isinstance(cfg, dict):

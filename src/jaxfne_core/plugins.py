@@ -22,21 +22,15 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginError, PluginWarning
-from .registry import STAGES, Registry
+from .registry import Registry
+from .stages import STAGE_KINDS, STAGES
 from .version import PLUGIN_API_VERSION
 
 hookimpl = pluggy.HookimplMarker(hookspecs.PROJECT)
 ENTRY_POINT_GROUP = "jaxfne"
 BLOCK_ENV = "JAXFNE_BLOCK_PLUGINS"
 TRACE_ENV = "JAXFNE_TRACE_PLUGINS"
-HOOK_FOR_STAGE = {
-    "emitter": "jaxfne_register_emitters",
-    "source": "jaxfne_register_sources",
-    "field": "jaxfne_register_fields",
-    "probe": "jaxfne_register_probes",
-    "objective": "jaxfne_register_objectives",
-    "optimizer": "jaxfne_register_optimizers",
-}
+HOOK_FOR_STAGE = {kind.name: kind.hook for kind in STAGE_KINDS.values()}
 
 
 def blocked_from_env() -> set[str]:

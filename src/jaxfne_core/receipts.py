@@ -11,6 +11,7 @@ import platform
 import sys
 
 import attrs
+import jax
 
 from .config import canonical_json
 from .io import write_json_atomic
@@ -24,7 +25,6 @@ def receipt_id(config_dict: dict, seed: int, package_version: str = __version__,
 
 
 def environment_info() -> dict:
-    import jax
     return {"jax_version": jax.__version__, "python": sys.version.split()[0],
             "platform": platform.platform(), "devices": [str(d) for d in jax.devices()],
             "x64": bool(jax.config.jax_enable_x64), "xla_flags": os.environ.get("XLA_FLAGS", "")}

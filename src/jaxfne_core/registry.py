@@ -6,9 +6,8 @@ from typing import Any, Iterator
 import attrs
 
 from .errors import DuplicateStageError, PluginError, UnknownStageError
-from .stages import check_registrable
+from .stages import STAGES, check_registrable
 
-STAGES = ("emitter", "source", "field", "probe", "objective", "optimizer")
 
 
 @attrs.frozen

@@ -12,10 +12,13 @@ import abc
 from typing import Any, ClassVar, Mapping
 
 import attrs
+import jax
+import jax.numpy as jnp
 import numpy as np
 
+from .metrics import Metric
 from .ports import Port
-from .errors import PluginError, UsageError
+from .errors import ConfigError, PluginError, UsageError
 
 
 @attrs.frozen(eq=False)
@@ -174,7 +177,6 @@ class Emitter(Stage):
     @property
     def spike_dtype(self):
         """dtype of the spikes ``step`` returns (bool, or float 0/1 for surrogate gradients)."""
-        import jax.numpy as jnp
         return jnp.bool_
 
     def differentiability(self) -> str:
@@ -270,8 +272,6 @@ class Field(Stage):
         """(2C, S) matrix of :meth:`apply`: LFP rows, then CSD rows. The default recovers it
         from ``apply`` by reverse-mode differentiation (2C vector-Jacobian products; exact,
         as apply is linear); fields holding the matrix return it directly."""
-        import jax
-        import jax.numpy as jnp
         def rows(i):
             f = self.apply(params, i)
             return jnp.concatenate([f["LFP"], f["CSD"]])
@@ -317,7 +317,6 @@ class Probe(Stage):
             return 1
         k = interval / dt_ms
         if not k <= 1e9 or abs(k - round(k)) > 1e-6 * k or round(k) < 1:
-            from .errors import ConfigError
             raise ConfigError([("$.probe.sample_interval_ms", f"{interval} ms is not a whole number of "
                                 f"dt = {dt_ms} ms steps; allowed: a positive multiple of dt")])
         return int(round(k))
@@ -334,21 +333,97 @@ class Optimizer(Stage):
         generations; deterministic for ``key``. Returns a :class:`jaxfne_core.tuning.OptimResult`."""
 
 
-_BASES = {"emitter": Emitter, "source": Source, "field": Field, "probe": Probe,
-          "optimizer": Optimizer}
+class Paradigm(Stage):
+    """A task paradigm: conditions of timed events, and how its trials run on a model.
+
+    ``jaxfne_tasks.TaskParadigm`` implements the runner methods for paradigms given as data
+    (conditions, events, windows); a third party registers its own through the
+    ``jaxfne_register_paradigms`` hook. ``TaskConfig.paradigm`` names one."""
+
+    stage = "paradigm"
+
+    @abc.abstractmethod
+    def definition(self):
+        """The paradigm as data: an object with ``name``, ``condition_names()``,
+        ``condition(name)``, ``prestim_ms`` and ``trial_ms`` (see ``jaxfne_tasks.paradigm``)."""
+
+    @abc.abstractmethod
+    def check(self, model, task, sim) -> None:
+        """Refuse, before any work, a task (TaskConfig) this paradigm cannot run on ``model``."""
+
+    @abc.abstractmethod
+    def run_trials(self, model, task, sim):
+        """Every condition x trial of ``task`` -> a results object with ``arrays`` (mode ->
+        (conditions, trials, samples, X)), ``dt_ms``, ``units``, ``failures`` and ``seeds``."""
+
+    @abc.abstractmethod
+    def simulate_trial(self, model, task, condition: str, trial: int, sim) -> dict:
+        """One trial alone, exactly as :meth:`run_trials` runs it: mode -> (samples, X)."""
+
+    def write_outputs(self, folder, model, results, receipt, figures: bool = True):
+        """Write a task run into ``folder`` -> (names written, summary dict); optional."""
+        raise NotImplementedError(f"paradigm {self.name!r} writes no task outputs")
+
+
+class Command(abc.ABC):
+    """A ``jaxfne`` subcommand, registered through the ``jaxfne_register_commands`` hook.
+
+    ``name`` and ``help`` (one line) are class attributes; ``add_arguments(parser)`` adds its
+    flags to an argparse sub-parser; ``run(args)`` does the work and returns the exit code
+    (raise a :class:`~jaxfne_core.errors.JaxfneError` to refuse: the command line maps it to
+    its exit code)."""
+
+    stage: ClassVar[str] = "command"
+    name: ClassVar[str]
+    help: ClassVar[str] = ""
+
+    def add_arguments(self, parser) -> None:
+        """Add this command's arguments to its argparse sub-parser."""
+
+    @abc.abstractmethod
+    def run(self, args) -> int:
+        """Run with parsed ``args``; return the exit code."""
+
+
+@attrs.frozen
+class StageKind:
+    """One kind of registrable thing: its hook, its base class, and whether registrations are
+    instances (objective metrics) or classes, with or without an attrs ``Options`` class."""
+
+    name: str
+    hook: str
+    base: type
+    instances: bool = False
+    options: bool = True
+
+
+STAGE_KINDS = {k.name: k for k in (
+    StageKind("emitter", "jaxfne_register_emitters", Emitter),
+    StageKind("source", "jaxfne_register_sources", Source),
+    StageKind("field", "jaxfne_register_fields", Field),
+    StageKind("probe", "jaxfne_register_probes", Probe),
+    StageKind("objective", "jaxfne_register_objectives", Metric, instances=True, options=False),
+    StageKind("optimizer", "jaxfne_register_optimizers", Optimizer),
+    StageKind("paradigm", "jaxfne_register_paradigms", Paradigm),
+    StageKind("command", "jaxfne_register_commands", Command, options=False),
+)}
+"""The one table of registrable kinds: the registry, the plugin manager and the hook specs
+(checked by a test) follow it."""
+STAGES = tuple(STAGE_KINDS)
 
 
 def check_registrable(stage: str, name: str, value, plugin: str) -> None:
     """Refuse registrations that would fail later: wrong base class or missing Options."""
-    if stage == "objective":
-        from .metrics import Metric
-        if not isinstance(value, Metric):
-            raise PluginError(f"plugin {plugin!r}: objective {name!r} must be a Metric, got {value!r}")
+    kind = STAGE_KINDS[stage]
+    if kind.instances:
+        if not isinstance(value, kind.base):
+            raise PluginError(f"plugin {plugin!r}: {stage} {name!r} must be a {kind.base.__qualname__}, "
+                              f"got {value!r}")
         return
-    base = _BASES[stage]
+    base = kind.base
     if not (isinstance(value, type) and issubclass(value, base)):
         raise PluginError(f"plugin {plugin!r}: {stage} {name!r} must subclass {base.__qualname__}")
-    if not attrs.has(getattr(value, "Options", None)):
+    if kind.options and not attrs.has(getattr(value, "Options", None)):
         raise PluginError(f"plugin {plugin!r}: {stage} {name!r} needs an attrs 'Options' class")
     if getattr(value, "name", None) != name:
         raise PluginError(f"plugin {plugin!r}: {stage} class {value.__qualname__} has name "

@@ -17,8 +17,11 @@ import attrs
 import jax
 import jax.numpy as jnp
 import numpy as np
+from tqdm.auto import tqdm
 
+from .config import Simulation, structure_options
 from .errors import ConfigError
+from .evaluator import Evaluator, LocalEvaluator, candidate_loss, population_evaluator
 
 
 @attrs.frozen(eq=False)
@@ -205,44 +208,10 @@ def optax_sgd(learning_rate=1e-2, **options) -> OptimizerSpec:
     return OptimizerSpec("optax", {"method": "sgd", "learning_rate": learning_rate, **options})
 
 
-def candidate_loss(model, objective, names: tuple, sim):
-    """Pure ``x (D,) in parameter units -> (loss, gates pass)`` for one candidate: the whole
-    simulation with tunables ``names`` set to x, then the objective. Non-finite runs lose (inf)."""
-    full = model._full_run(sim)
-    params = model.params(sim.dt_ms)
-    registry = model.registry
-    sim_key = jax.random.key(sim.seed)
-
-    def loss_x(x):
-        p = model.apply_tunables(params, {n: x[i] for i, n in enumerate(names)})
-        carry, arrays = full(p, sim_key)
-        signals = model._signals(arrays, sim)
-        loss = objective.total_loss(signals, registry)
-        ok = (carry["bad_step"] < 0) & jnp.isfinite(loss)
-        return jnp.where(ok, loss, jnp.inf), objective.gates_pass(signals, registry) & ok
-    return loss_x
-
-
-def population_evaluator(model, objective, names: tuple, sim):
-    """``evaluate(xs (P, D) parameter units) -> (losses (P,), gates (P,))``, vmapped and
-    compiled once per model, objective, names and population size (cached on the model)."""
-    key = ("population", objective.config, tuple(names), sim)
-    batched = model._compiled.get(key)
-    if batched is None:
-        batched = model._compiled[key] = jax.jit(jax.vmap(candidate_loss(model, objective, tuple(names), sim)))
-
-    def evaluate(xs):
-        losses, gates = batched(jnp.asarray(xs, jnp.float32))
-        return np.asarray(losses, np.float64), np.asarray(gates, bool)
-    return evaluate
-
-
 def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, tunables=None,
                bounds=None, options=None, seed: int = 0, sim=None, chunk_size: Optional[int] = None,
-               progress: bool = False, stop_on_gates: bool = False, client=None):
-    """Implementation of :meth:`jaxfne_core.model.Model.tune`."""
-    from .config import Simulation, structure_options
-    from .model import Model
+               progress: bool = False, stop_on_gates: bool = False, evaluator: Optional[Evaluator] = None):
+    """Implementation of :meth:`jaxfne_core.model.Model.tune`; returns (best values, report)."""
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
         raise ConfigError([("steps", f"{steps!r} is not allowed; allowed: an integer >= 0")])
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
@@ -274,21 +243,15 @@ def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, 
     def loss_one(z):
         return loss_x(space.from_unit(z))
 
-    if client is not None:
-        from .distributed import dask_population_evaluator
-        remote = dask_population_evaluator(model, objective, names, sim, client, chunk_size)
+    if evaluator is None:
+        evaluator = LocalEvaluator(chunk_size)
+    if not isinstance(evaluator, Evaluator):
+        raise ConfigError([("evaluator", f"{evaluator!r}; allowed: a jaxfne_core.evaluator.Evaluator, e.g. "
+                            "LocalEvaluator() or jaxfne_distributed.DaskEvaluator(client)")])
+    in_units = evaluator.population(model, objective, names, sim)
 
-        def evaluate(zs):
-            return remote(space.from_unit(np.asarray(zs, np.float64), np))
-    else:
-        if chunk_size is None:
-            batched = jax.jit(jax.vmap(loss_one))
-        else:
-            batched = jax.jit(lambda zs: jax.lax.map(loss_one, zs, batch_size=chunk_size))
-
-        def evaluate(zs):
-            losses, gates = batched(jnp.asarray(zs, jnp.float32))
-            return np.asarray(losses, np.float64), np.asarray(gates, bool)
+    def evaluate(zs):
+        return in_units(space.from_unit(np.asarray(zs, np.float64), np))
 
     differentiability = model.pipeline.emitter.differentiability()
     value_and_grad = None
@@ -301,7 +264,6 @@ def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, 
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
         bar = tqdm(total=steps, unit="step", desc=f"tune {optimizer}")
 
     def on_step(step, best_loss):
@@ -322,8 +284,7 @@ def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, 
         if h.get("candidates"):
             h["candidates"] = to_x(np.asarray(h["candidates"])).tolist()
     best = {n: float(v) for n, v in zip(names, to_x(result.best_x))}
-    new = Model(model.pipeline, model.circuit, {**model.tuned, **best})
-    return new, TuneReport(optimizer, attrs.asdict(opts), steps, seed, sim.seed, names,
+    return best, TuneReport(optimizer, attrs.asdict(opts), steps, seed, sim.seed, names,
                            tuple(map(float, space.lower)), tuple(map(float, space.upper)),
                            tuple("log" if g else "linear" for g in space.log),
                            {n: float(v) for n, v in zip(names, x0)}, best,

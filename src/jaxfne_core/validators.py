@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 from .errors import ConfigError
 
 
@@ -55,11 +57,7 @@ def is_number(value) -> bool:
 
 
 def _np_bool():
-    try:
-        import numpy as np
-        return np.bool_
-    except ImportError:       # pragma: no cover
-        return bool
+    return np.bool_
 
 
 def python_number(value):

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 from jax.custom_batching import custom_vmap
 
-from jaxfne_core.events import SpikeEvents
+from jaxfne_emitters.events import SpikeEvents
 
 from .connectivity import event_chunk
 

@@ -5,7 +5,7 @@ The ``*_mean``/``*_proxy_*`` names are the reference package's objective names, 
 import numpy as np
 
 from jaxfne_core.metrics import Metric, abs_mean, band_power, count, mean, rate_hz
-from jaxfne_core.spectral import ALPHA_BETA, GAMMA, flip, laminar_spectrum, relative_power
+from jaxfne_analysis.spectral import ALPHA_BETA, GAMMA, flip, laminar_spectrum, relative_power
 
 
 def flip_crossover_depth_um(x, dt_ms, context):

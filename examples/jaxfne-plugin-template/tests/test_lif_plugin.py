@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import jaxfne as jtfne
-from jaxfne_core.testing import check_entry
+from jaxfne_testing import check_entry
 
 
 def test_installed_plugin_is_discovered_through_its_entry_point():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ConfigError
+from jaxfne_core.errors import ConfigError
 
 
 def population_labels(name: str) -> set:

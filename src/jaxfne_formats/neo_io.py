@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-from ..signals import Signals
+from jaxfne_core.signals import Signals
 from ._context import rebuild_context, receipt_dict, require
 
 PHYSICAL = {"uV": "uV", "mV": "mV", "nA": "nA"}

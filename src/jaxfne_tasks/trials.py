@@ -15,10 +15,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .config import Simulation, TaskConfig
-from .errors import ConfigError
-from .memory import check_fits, run_bytes
-from .paradigm import PARADIGMS
+from jaxfne_core.config import Simulation, TaskConfig
+from jaxfne_core.errors import ConfigError
+from jaxfne_core.memory import check_fits, run_bytes
 from .stimulus import drive_inputs, drive_matrix
 
 
@@ -57,10 +56,15 @@ class TrialResults:
                 "units": self.units, "seeds": self.seeds}
 
 
+def paradigm_of(model, task: TaskConfig):
+    """The data of ``task``'s paradigm, from the registered paradigm of that name."""
+    return model.registry.get("paradigm", task.paradigm).value().definition()
+
+
 def prepare_task(model, task: TaskConfig, sim: Simulation):
     """Check a task against a model and build what its trials need: (paradigm, condition
     names, steps per trial, params with the drive matrix, {condition: (steps, K) inputs})."""
-    paradigm = PARADIGMS[task.paradigm]()
+    paradigm = paradigm_of(model, task)
     names = list(task.conditions) if task.conditions is not None else paradigm.condition_names()
     unknown = [c for c in names if c not in paradigm.condition_names()]
     if unknown:
@@ -85,7 +89,7 @@ def trial_key(seed: int, condition_index: int, trial: int):
 def trial_jobs(model, task: TaskConfig, sim: Simulation):
     """(paradigm, condition names, [(condition index, name, trial)]) in result order, for a task
     that :func:`prepare_task` accepted."""
-    paradigm = PARADIGMS[task.paradigm]()
+    paradigm = paradigm_of(model, task)
     names = list(task.conditions) if task.conditions is not None else paradigm.condition_names()
     cond_index = [paradigm.condition_names().index(c) for c in names]
     jobs = [(ci, c, k) for ci, c in zip(cond_index, names) for k in range(task.trials_per_condition)]
@@ -102,8 +106,8 @@ def run_chunk(model, task: TaskConfig, sim: Simulation, part: list, chunk: int) 
     trials (a short part is padded, so every chunk reuses one compiled shape and a trial's
     numbers do not depend on which chunk or machine ran it). -> {"arrays", "bad_step", "bad_cell"}."""
     paradigm, names, n_steps, params, inputs = prepare_task(model, task, sim)
-    full = model._full_run(sim, n_steps)
-    batched = model._compiled.setdefault(("trials", n_steps, sim.dt_ms),
+    full = model.full_run(sim, n_steps)
+    batched = model.cached(("trials", n_steps, sim.dt_ms), lambda:
                                          jax.jit(jax.vmap(full, in_axes=(None, 0, 0))))
     part_p = list(part) + [part[-1]] * (chunk - len(part))
     keys = jnp.stack([trial_key(task.seed, ci, k) for ci, _, k in part_p])
@@ -157,8 +161,8 @@ def simulate_trial(model, task: TaskConfig, condition: str, trial: int, sim: Opt
     """One trial on its own (same key and inputs as in :func:`run_trials`): mode -> array."""
     sim = sim if sim is not None else model.config.simulation
     paradigm, names, n_steps, params, inputs = prepare_task(model, attrs.evolve(task, conditions=(condition,)), sim)
-    batched = model._compiled.setdefault(("trials", n_steps, sim.dt_ms),
-                                         jax.jit(jax.vmap(model._full_run(sim, n_steps), in_axes=(None, 0, 0))))
+    batched = model.cached(("trials", n_steps, sim.dt_ms), lambda:
+                                         jax.jit(jax.vmap(model.full_run(sim, n_steps), in_axes=(None, 0, 0))))
     key = trial_key(task.seed, paradigm.condition_names().index(condition), trial)
     _, arrays = batched(params, key[None], jnp.asarray(inputs[condition])[None])
     return {m: np.asarray(a)[0] for m, a in arrays.items()}

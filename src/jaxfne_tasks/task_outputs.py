@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import MissingExtraError
-from .io import to_json_text, write_npz_atomic
-from .spectral import flip, laminar_spectrum, relative_power, vflip
+from jaxfne_core.errors import MissingExtraError
+from jaxfne_core.io import to_json_text, write_npz_atomic
+from jaxfne_analysis.spectral import flip, laminar_spectrum, relative_power, vflip
 
 
 def population_rates_hz(spikes, population, n_populations, dt_ms):
@@ -31,7 +31,7 @@ def write_task_run(staging, model, results, receipt, figures=True):
     """Write everything into ``staging``; returns (files written, spectral summary or {})."""
     import sys
 
-    from .figures import condition_csd_png, relative_power_png
+    from jaxfne_analysis.figures import condition_csd_png, relative_power_png
     written = ["receipt.json", "summary.json"]
     (staging / "conditions").mkdir()
     names = model.circuit.population_names

@@ -2,7 +2,7 @@
 
     # tests/test_my_plugin.py
     import pytest
-    from jaxfne_core.testing import conformance_cases, check_entry
+    from jaxfne_testing import conformance_cases, check_entry
 
     @pytest.mark.parametrize("entry", conformance_cases())
     def test_conformance(entry):
@@ -20,18 +20,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .claims import ChargeConservation
-from .config import NetworkConfig, make_converter
-from .errors import ConfigError, MissingExtraError, NotYetAvailableError
-from .signals import Signals
-from .stages import Circuit, Compartments, ProbeGeometry
+from jaxfne_core.claims import ChargeConservation
+from jaxfne_core.config import NetworkConfig, make_converter
+from jaxfne_core.errors import ConfigError, MissingExtraError, NotYetAvailableError
+from jaxfne_core.plugins import default_registry
+from jaxfne_core.signals import Signals
+from jaxfne_core.stages import Circuit, Compartments, ProbeGeometry
+from jaxfne_core.tuning import TuneProblem
 
 
 def conformance_cases(registry=None):
     """pytest params, one per registered stage, with ids like ``source:exponential``."""
     import pytest
     if registry is None:
-        from .plugins import default_registry
         registry = default_registry()
     return [pytest.param(e, id=f"{e.stage}:{e.name}") for e in registry]
 
@@ -211,7 +212,6 @@ def check_metric(metric):
 
 def quadratic_problem(target=(0.3, -0.2), x0=(1.5, 1.5), bound=2.0):
     """A TuneProblem on a 2-D quadratic (for optimizer checks and benchmarks)."""
-    from .tuning import TuneProblem
     target = np.asarray(target, np.float64)
 
     def evaluate(xs):
@@ -228,7 +228,6 @@ def quadratic_problem(target=(0.3, -0.2), x0=(1.5, 1.5), bound=2.0):
 
 def rosenbrock_problem(dim=2, bound=2.0):
     """Rosenbrock's valley in [-bound, bound]^dim, started at (-1.5, 1.5, ...); minimum 0 at 1."""
-    from .tuning import TuneProblem
 
     def evaluate(xs):
         x = np.asarray(xs, np.float64)
@@ -241,7 +240,6 @@ def rosenbrock_problem(dim=2, bound=2.0):
 def noisy_quadratic_problem(dim=5, noise=0.05, seed=0):
     """|x - t|^2 plus Gaussian noise of SD ``noise`` per evaluation; the noise is a hash of the
     candidate's bits and ``seed``, so every run is reproducible. True optimum 0 at t."""
-    from .tuning import TuneProblem
     target = np.linspace(-0.5, 0.5, dim)
 
     def evaluate(xs):
@@ -276,7 +274,6 @@ def check_entry(entry, registry=None):
     """Run every applicable conformance check on one registered stage (skips on a missing extra)."""
     import pytest
     if registry is None:
-        from .plugins import default_registry
         registry = default_registry()
     if entry.stage == "objective":
         check_metric(entry.value)
@@ -290,3 +287,4 @@ def check_entry(entry, registry=None):
         pytest.skip(str(e))
 
 
+__all__ = ["conformance_cases", "TraceCounter", "check_options_roundtrip", "synthetic_circuit", "check_emitter", "check_source", "check_field", "check_probe", "check_metric", "quadratic_problem", "rosenbrock_problem", "noisy_quadratic_problem", "true_quadratic_loss", "check_optimizer", "check_entry"]

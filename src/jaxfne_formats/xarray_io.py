@@ -12,9 +12,9 @@ import json
 
 import numpy as np
 
-from ..signals import Signals
+from jaxfne_core.signals import Signals
 from ._context import rebuild_context, receipt_dict, require
-from ..errors import UsageError
+from jaxfne_core.errors import UsageError
 
 DIMS = {"spikes": ("time", "neuron"), "V_m": ("time", "neuron"), "LFP": ("time", "contact"),
         "CSD": ("time", "contact"), "sources": ("time", "source")}

@@ -5,7 +5,7 @@ import importlib
 
 import numpy as np
 
-from ..errors import MissingExtraError
+from jaxfne_core.errors import MissingExtraError
 
 
 def require(module: str, extra: str):
@@ -26,8 +26,8 @@ def rebuild_context(population_names, population, cell_positions_um, contact_pos
                     source_positions_um, source_cell, dt_ms, n_steps):
     """A RunContext for Signals read back from a file (the simulation is reconstructed from the
     recorded time axis)."""
-    from ..config import Simulation
-    from ..model import ModelContext, RunContext
+    from jaxfne_core.config import Simulation
+    from jaxfne_core.model import ModelContext, RunContext
     ctx = ModelContext(tuple(population_names), np.asarray(population), np.asarray(cell_positions_um),
                        np.asarray(contact_positions_um), dict(claims),
                        None if source_positions_um is None else np.asarray(source_positions_um),

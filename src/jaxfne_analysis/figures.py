@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 
-from .errors import MissingExtraError
+from jaxfne_core.errors import MissingExtraError
 
 
 def _plt():
@@ -119,7 +119,7 @@ MIN_SPECTRUM_MS = 250.0     # shorter runs give too coarse a spectrum for a powe
 
 def run_relative_power_png(signals) -> bytes:
     """Relative LFP power by contact and frequency of one run, with its FLIP analysis."""
-    from .spectral import flip, laminar_spectrum, relative_power
+    from jaxfne_analysis.spectral import flip, laminar_spectrum, relative_power
     z = signals.context.model.contact_positions_um[:, 2]
     freqs, power = laminar_spectrum(signals["LFP"], signals.dt_ms)
     rel = relative_power(power)
@@ -136,7 +136,7 @@ def relative_power_png(freqs, rel, depths_um, flip_result, title="") -> bytes:
     im = ax.pcolormesh(freqs[sel], depths_um, rel[:, sel], shading="nearest", cmap="viridis", vmin=0, vmax=1)
     fig.colorbar(im, ax=ax, label="relative power")
     ax.set(xlabel="frequency (Hz)", ylabel="contact depth (µm)", title=title or "relative LFP power")
-    from .spectral import band_profile
+    from jaxfne_analysis.spectral import band_profile
     for band, label in ((flip_result.alpha_beta_band, "alpha-beta"), (flip_result.gamma_band, "gamma")):
         bx.plot(band_profile(rel, freqs, band), depths_um, marker="o", label=f"{label} {band[0]:g}-{band[1]:g} Hz")
     if flip_result.found:

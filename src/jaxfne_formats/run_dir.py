@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..signals import Signals
+from jaxfne_core.errors import ConfigError
+from jaxfne_core.signals import Signals
 from ._context import rebuild_context
 
 

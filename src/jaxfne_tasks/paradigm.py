@@ -10,8 +10,8 @@ from typing import Optional
 
 import attrs
 
-from .validators import number
-from .errors import UnknownNameError
+from jaxfne_core.validators import number
+from jaxfne_core.errors import UnknownNameError
 
 
 @attrs.frozen
@@ -131,3 +131,4 @@ def global_local_oddball(soa_ms: float = 150.0, tone_ms: float = 50.0) -> Paradi
 
 
 PARADIGMS = {"standard_visual_omission": standard_visual_omission, "global_local_oddball": global_local_oddball}
+"""The built-in paradigms' data by name (registered as stages by :mod:`jaxfne_tasks.plugin`)."""

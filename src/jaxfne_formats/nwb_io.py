@@ -16,11 +16,11 @@ import json
 
 import numpy as np
 
-from ..io import atomic_path
-from ..signals import Signals
-from ..version import __version__
+from jaxfne_core.io import atomic_path
+from jaxfne_core.signals import Signals
+from jaxfne_core.version import __version__
 from ._context import rebuild_context, receipt_dict, require
-from ..errors import UsageError
+from jaxfne_core.errors import UsageError
 
 MICROVOLT = "uV"
 

@@ -22,8 +22,12 @@ from typing import Mapping, Optional, Sequence
 import attrs
 import numpy as np
 
-from .config import Simulation, TaskConfig, canonical_json, config_to_dict
-from .errors import ConfigError, MissingExtraError
+from jaxfne_core.assemble import assemble
+from jaxfne_core.config import Simulation, TaskConfig, canonical_json, config_from_dict, config_to_dict
+from jaxfne_core.errors import ConfigError, MissingExtraError
+from jaxfne_core.evaluator import Evaluator, population_evaluator
+from jaxfne_core.model import Model
+from jaxfne_tasks.trials import assemble_trials, chunk_size_for, chunks_of, prepare_task, run_chunk, trial_jobs
 
 _WORKER_MODELS: "OrderedDict[str, object]" = OrderedDict()
 WORKER_CACHE_SIZE = 4
@@ -57,9 +61,6 @@ class ModelSpec:
 
 def worker_model(spec: ModelSpec):
     """The model for ``spec`` on this process (built once, kept in a small LRU cache)."""
-    from .config import config_from_dict
-    from .model import Model
-    from .assemble import assemble
     model = _WORKER_MODELS.get(spec.key)
     if model is None:
         model = Model(assemble(config_from_dict(spec.config)), tuned=dict(spec.tuned))
@@ -71,13 +72,11 @@ def worker_model(spec: ModelSpec):
 
 
 def _trial_chunk_task(spec: ModelSpec, task: TaskConfig, sim: Simulation, part: list, chunk: int) -> dict:
-    from .trials import run_chunk
     return run_chunk(worker_model(spec), task, sim, part, chunk)
 
 
 def _with_tuned(model, values: Mapping):
-    from .model import Model
-    return Model(model.pipeline, model.circuit, {**model.tuned, **dict(values)})
+    return model.with_tuned(dict(values))
 
 
 def _task_and_sim(model, task, sim):
@@ -120,7 +119,6 @@ def sweep(model, grid, task: Optional[TaskConfig] = None, sim: Optional[Simulati
     :meth:`Model.tunables`). client: a ``dask.distributed.Client`` (one task per point and
     chunk), or None to run here, point after point.
     """
-    from .trials import assemble_trials, chunk_size_for, chunks_of, prepare_task, trial_jobs
     task, sim = _task_and_sim(model, task, sim)
     points = sweep_points(grid)
     allowed = set(model.tunables())
@@ -133,7 +131,6 @@ def sweep(model, grid, task: Optional[TaskConfig] = None, sim: Optional[Simulati
     chunk = chunk_size_for(model, task, sim, len(jobs))
     parts = chunks_of(jobs, chunk)
     if client is None:
-        from .trials import run_chunk
         results = []
         for p in points:
             m = _with_tuned(model, p)
@@ -150,7 +147,6 @@ def sweep(model, grid, task: Optional[TaskConfig] = None, sim: Optional[Simulati
 
 def _population_task(spec: ModelSpec, objective, names: Sequence[str], xs: np.ndarray, sim: Simulation):
     """Losses and gates of candidates ``xs`` (rows in parameter units) on one worker."""
-    from .tuning import population_evaluator
     model = worker_model(spec)
     return population_evaluator(model, objective, tuple(names), sim)(xs)
 
@@ -176,3 +172,15 @@ def dask_population_evaluator(model, objective, names: Sequence[str], sim: Simul
         return (np.concatenate([o[0][:len(p)] for o, p in zip(out, pieces)]),
                 np.concatenate([o[1][:len(p)] for o, p in zip(out, pieces)]))
     return evaluate
+
+
+class DaskEvaluator(Evaluator):
+    """Tuning candidates on a Dask cluster: ``model.tune(..., evaluator=DaskEvaluator(client))``;
+    chunks of ``chunk`` candidates per task (default: an equal share per worker). Results equal
+    the local evaluator's."""
+
+    def __init__(self, client, chunk: Optional[int] = None):
+        self.client, self.chunk = client, chunk
+
+    def population(self, model, objective, names, sim):
+        return dask_population_evaluator(model, objective, tuple(names), sim, self.client, self.chunk)

@@ -18,7 +18,7 @@ from typing import Optional
 
 import attrs
 import numpy as np
-from .errors import ConfigError
+from jaxfne_core.errors import ConfigError
 
 ALPHA_BETA = (10.0, 19.0)
 GAMMA = (75.0, 150.0)

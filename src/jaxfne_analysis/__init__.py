@@ -1,0 +1,1 @@
+"""Analysis of jaxfne signals: laminar spectra, relative power, FLIP and vFLIP, and figures."""

@@ -1,0 +1,11 @@
+"""Registers the ``run``, ``tune``, ``plot`` and ``export`` commands through the ``jaxfne``
+entry-point group, as a third party's commands would be."""
+from jaxfne_core import hookimpl
+
+from .commands import ExportCommand, PlotCommand, RunCommand, TuneCommand
+
+
+@hookimpl
+def jaxfne_register_commands(registry):
+    for command in (RunCommand, TuneCommand, PlotCommand, ExportCommand):
+        registry.add(command)

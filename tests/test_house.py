@@ -1,0 +1,90 @@
+"""The house: the core is the plugin host and imports no other jaxfne package; no import cycle
+among jaxfne's modules; one table of stage kinds that the hooks follow."""
+import ast
+from pathlib import Path
+
+import jaxfne_core.hookspecs as hookspecs
+from jaxfne_core.plugins import HOOK_FOR_STAGE
+from jaxfne_core.stages import STAGE_KINDS
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """jaxfne modules imported anywhere in ``path`` (top level or inside functions)."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            out.add(mod)
+            out |= {f"{mod}.{a.name}" for a in node.names}
+    return {m for m in out if m.split(".")[0].startswith("jaxfne")}
+
+
+def graph() -> dict:
+    files = {module_name(p): p for p in SRC.rglob("*.py")}
+    edges = {}
+    for name, path in files.items():
+        edges[name] = {m for m in imports_of(path) if m in files and m != name}
+    return edges
+
+
+def test_core_imports_no_other_jaxfne_package():
+    bad = [(p.name, m) for p in (SRC / "jaxfne_core").rglob("*.py") for m in imports_of(p)
+           if m.split(".")[0] != "jaxfne_core"]
+    assert not bad, bad
+
+
+def test_no_import_cycle_among_jaxfne_modules():
+    edges = graph()
+    state, stack, cycles = {}, [], []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == "open":
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = "done"
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node)
+    # a package's __init__ re-exporting its own modules is not a cycle between modules
+    real = [c for c in cycles if not any(a == b.rsplit(".", 1)[0] or b == a.rsplit(".", 1)[0]
+                                         for a, b in zip(c, c[1:]))]
+    assert not real, real
+
+
+def test_core_has_no_function_local_imports_of_jaxfne_modules():
+    local = []
+    for path in (SRC / "jaxfne_core").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and node.col_offset > 0:
+                mod = getattr(node, "module", None) or node.names[0].name
+                if node.level or (mod or "").startswith("jaxfne"):
+                    local.append((path.name, node.lineno, mod))
+    assert not local, local
+
+
+def test_one_table_of_stage_kinds_and_its_hooks():
+    assert HOOK_FOR_STAGE == {k: v.hook for k, v in STAGE_KINDS.items()}
+    specs = {n for n in dir(hookspecs) if n.startswith("jaxfne_register_")}
+    assert specs == set(HOOK_FOR_STAGE.values())
