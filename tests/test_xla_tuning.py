@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from jaxfne_core import xla_tuning
+from jaxfne_workflows import xla_tuning
 
 SNIPPET = ("import os, json; from jaxfne_workflows.xla_tuning import use_wide_vectors; "
            "on = use_wide_vectors(); import jax.numpy as jnp; jnp.ones(2).block_until_ready(); "
