@@ -1,9 +1,13 @@
 """The house: the core is the plugin host and imports no other jaxfne package; no import cycle
 among jaxfne's modules; one table of stage kinds that the hooks follow."""
 import ast
+import json
 from pathlib import Path
 
+import jaxfne as jtfne
 import jaxfne_core.hookspecs as hookspecs
+from jaxfne_core.cli import main
+from jaxfne_core.config import config_from_dict, config_to_dict, load_config
 from jaxfne_core.plugins import HOOK_FOR_STAGE
 from jaxfne_core.stages import STAGE_KINDS
 
@@ -88,3 +92,41 @@ def test_one_table_of_stage_kinds_and_its_hooks():
     assert HOOK_FOR_STAGE == {k: v.hook for k, v in STAGE_KINDS.items()}
     specs = {n for n in dir(hookspecs) if n.startswith("jaxfne_register_")}
     assert specs == set(HOOK_FOR_STAGE.values())
+
+
+def test_one_default_per_option_whatever_the_route(tmp_path):
+    sparse = {"network": {"n": 20}}
+    path = tmp_path / "sparse.jcfg.json"
+    path.write_text(json.dumps(sparse))
+    built = config_to_dict(jtfne.configuration().network(n=20).build())
+    assert config_to_dict(config_from_dict(sparse)) == built == config_to_dict(load_config(path))
+    assert config_from_dict({"network": {"n": 20}, "field": None}).field is None      # null means "none"
+
+
+def test_a_configs_objective_is_usable_by_evaluate_tune_and_run(tmp_path):
+    example = SRC.parent / "examples" / "v1_laminar_column.jcfg.json"
+    cfg = load_config(example)
+    cfg_small = jtfne.configuration().network(n=40).probe(n_contacts=4).objective(
+        jtfne.objective("o").loss("rate", target=10.0, metric="spike_rate_hz")).build()
+    model = jtfne.construct(cfg_small)
+    signals = model.simulate(jtfne.simulation(10.0))
+    a = model.evaluate(signals, cfg_small.objective)                   # the config's ObjectiveConfig
+    b = model.evaluate(signals)                                        # default: the config's own
+    assert a.total_loss == b.total_loss and a.objective == "o"
+    tuned, report = model.tune(cfg_small.objective, "random_search", steps=1, tunables=["emitter.drive.E"],
+                               sim=jtfne.simulation(10.0), options={"population": 2})
+    assert report.n_evaluations == 3
+    out = tmp_path / "run"
+    assert main(["run", str(example), "--out", str(out), "--duration-ms", "10", "--no-figures"]) == 0
+    objective = json.loads((out / "objective.json").read_text())
+    assert objective["objective"] == cfg.objective.name and "total_loss" in objective
+    assert json.loads((out / "summary.json").read_text())["objective"]["name"] == cfg.objective.name
+
+
+def test_signal_rows_say_their_time():
+    model = jtfne.construct(jtfne.configuration().network(n=20).probe(n_contacts=4, sample_interval_ms=1.0))
+    signals = model.simulate(jtfne.simulation(5.0))
+    assert list(signals.time_ms) == [1.0, 2.0, 3.0, 4.0, 5.0]
+    meta = signals.metadata
+    assert meta["dt_ms"] == 1.0 and meta["row_time"].startswith("end")
+    assert meta["reduction"]["spikes"] == "count" and meta["reduction"]["LFP"] == "mean"

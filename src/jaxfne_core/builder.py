@@ -16,17 +16,10 @@ import copy
 import attrs
 import cattrs
 
-from .config import Configuration, Simulation, config_from_dict, config_to_dict
+from .config import DEFAULT_SECTIONS, Configuration, Simulation, config_from_dict, config_to_dict
 from .errors import UsageError
 from .objective import Objective
 
-DEFAULT_SECTIONS = {
-    "network": {},
-    "emitter": {"kind": "izhikevich"},
-    "source": {"kind": "exponential"},
-    "field": {"kind": "laminar_proxy"},
-    "probe": {"kind": "laminar"},
-}
 
 
 class ConfigBuilder:

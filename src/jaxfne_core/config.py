@@ -243,6 +243,15 @@ CONFIG_SECTIONS = (("network", NetworkConfig), ("network.layers[]", LayerConfig)
 
 # ----------------------------------------------------------------------------- converter
 STAGE_SECTIONS = ("emitter", "source", "field", "probe")
+DEFAULT_SECTIONS = {
+    "network": {},
+    "emitter": {"kind": "izhikevich"},
+    "source": {"kind": "exponential"},
+    "field": {"kind": "laminar_proxy"},
+    "probe": {"kind": "laminar"},
+}
+"""What a section that a config leaves out means, whatever the route (``.jcfg.json``, the
+builder, a dict): ``field: null`` says "no field"; a missing field is the laminar proxy."""
 
 
 def _strict(cls):
@@ -301,11 +310,12 @@ def make_converter(registry=None) -> cattrs.Converter:
                 problems.append((f"$.{key}", f"unknown key; allowed: {', '.join(sorted(allowed))}"))
         kwargs = {}
         for f in attrs.fields(Configuration):
-            if f.name not in value:
+            if f.name not in value and f.name not in DEFAULT_SECTIONS:
                 if f.default is attrs.NOTHING:
                     problems.append((f"$.{f.name}", "required key missing"))
                 continue
-            raw = value[f.name]
+            # a missing section takes the same default as the builder's (one default per option)
+            raw = value[f.name] if f.name in value else DEFAULT_SECTIONS[f.name]
             try:
                 if f.name in STAGE_SECTIONS:
                     kwargs[f.name] = None if raw is None and f.name == "field" else structure_stage(raw, None, f.name)

@@ -23,8 +23,9 @@ from jax import lax
 
 from .divergence import update_bad_cell
 from .rng import counter_normal
+from .signals import CONTACT_MODES
 
-FIELD_MODES = ("LFP", "CSD")
+FIELD_MODES = CONTACT_MODES
 NOISE_BLOCK = 16            # steps of emitter noise generated at once (memory: B x noise size)
 NOISE_STREAM = 0x6E6F6973   # folds the run key into the noise stream, apart from step keys
 

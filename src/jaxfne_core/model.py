@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .assemble import Pipeline, assemble, compatibility_problems
 from .claims import claims_to_json, truth_labels
-from .config import Configuration, Simulation, config_from_dict, config_to_dict, load_config
+from .config import Configuration, ObjectiveConfig, Simulation, config_from_dict, config_to_dict, load_config
 from .engine import initial_carry, make_runner, projected_modes
 from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedError, UnknownStageError, UsageError
 from .objective import Objective, evaluate
@@ -388,14 +388,30 @@ class Model:
     def compute_readout(self, signals: Signals, specs):
         return compute_readout(signals, specs, self.registry)
 
+    def as_objective(self, objective=None) -> Objective:
+        """``objective`` as an :class:`Objective`: an Objective, an ObjectiveConfig (such as
+        ``cfg.objective``) or None for the configuration's own objective section."""
+        objective = objective if objective is not None else self.config.objective
+        if objective is None:
+            raise ConfigError([("$.objective", "no objective given and the configuration has none")])
+        if isinstance(objective, ObjectiveConfig):
+            return Objective.from_config(objective)
+        if not isinstance(objective, Objective):
+            raise UsageError(f"an objective is a jaxfne.objective()... or a config's objective section, "
+                             f"got {type(objective).__name__}")
+        return objective
+
     def check_objective(self, objective: Objective):
         p = self.pipeline
         _, problems = compatibility_problems(p.emitter, p.source, p.field, p.probe, objective, self.registry)
         if problems:
             raise IncompatibleStagesError(problems)
 
-    def evaluate(self, signals: Signals, objective: Objective, *, readout_specs=None):
-        """Evaluate ``objective`` on ``signals`` -> :class:`ObjectiveReport` (claims checked first)."""
+    def evaluate(self, signals: Signals, objective=None, *, readout_specs=None):
+        """Evaluate ``objective`` (an Objective, or a config's ObjectiveConfig; default: the
+        configuration's objective section) on ``signals`` -> :class:`ObjectiveReport`; the claims
+        are checked first."""
+        objective = self.as_objective(objective)
         self.check_objective(objective)
         readouts = self.compute_readout(signals, readout_specs) if readout_specs else None
         return evaluate(objective, signals, self.registry, self.truth, readouts)
@@ -420,7 +436,7 @@ class Model:
                             self.warnings + run_warnings(self, signals), self.pipeline.provenance)
 
     # ------------------------------------------------------------------ tuning
-    def tune(self, objective: Objective, optimizer="random_search", steps: int = 10, *,
+    def tune(self, objective=None, optimizer="random_search", steps: int = 10, *,
              tunables=None, bounds=None, options=None, seed: int = 0,
              sim: Optional[Simulation] = None, chunk_size: Optional[int] = None, progress: bool = False,
              stop_on_gates: bool = False, evaluator=None):
@@ -436,7 +452,7 @@ class Model:
         candidates run (default :class:`~jaxfne_core.evaluator.LocalEvaluator`;
         ``jaxfne_distributed.DaskEvaluator(client)`` for a cluster).
         """
-        best, report = tune_model(self, objective, optimizer, steps, tunables=tunables, bounds=bounds,
+        best, report = tune_model(self, self.as_objective(objective), optimizer, steps, tunables=tunables, bounds=bounds,
                                   options=options, seed=seed, sim=sim, chunk_size=chunk_size, progress=progress,
                                   stop_on_gates=stop_on_gates, evaluator=evaluator)
         return self.with_tuned(best), report

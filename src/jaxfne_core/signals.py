@@ -1,12 +1,17 @@
 """Signals: what a probe recorded, with units and time axis; a JAX pytree.
 
-Recorded arrays are (T, X) with T time steps of ``dt_ms`` (sample k is the state at the end of
-step k, time ``(k + 1) * dt_ms`` ms) and X cells (spikes, V_m, sources) or contacts (LFP, CSD);
-batched runs prepend batch axes. ``context`` holds static metadata (cells, contacts, claims,
-field diagnostics) and is carried through jit/vmap unchanged.
+Recorded arrays are (T, X): T rows of ``dt_ms`` each and X cells (spikes, V_m, sources) or
+contacts (LFP, CSD); batched runs prepend batch axes. **Row time:** row k covers the interval
+(k dt_ms, (k + 1) dt_ms] of simulated time and is stamped at its end, ``(k + 1) * dt_ms`` ms
+(``time_ms``). Without ``probe.sample_interval_ms`` a row is one step, the state after that
+step; with it, ``dt_ms`` is the interval and a row holds the spike count and the mean of every
+continuous signal over the steps of the interval (``Signals.metadata`` says so).
+``context`` holds static metadata (cells, contacts, claims, field diagnostics) and is carried
+through jit/vmap unchanged.
 """
 from __future__ import annotations
 
+import enum
 import hashlib
 from typing import Any, Mapping
 
@@ -15,8 +20,20 @@ import numpy as np
 
 from .errors import MissingSignalError
 
-CELL_MODES = ("spikes", "V_m", "sources")
-CONTACT_MODES = ("LFP", "CSD")
+class Mode(str, enum.Enum):
+    """The recording modes (the one definition; compare equal to their strings)."""
+
+    SPIKES = "spikes"        # per cell, count per row
+    V_M = "V_m"              # per cell, mV
+    LFP = "LFP"              # per contact
+    CSD = "CSD"              # per contact
+    SOURCES = "sources"      # per source point, transmembrane current
+
+
+MODES = tuple(m.value for m in Mode)
+CELL_MODES = (Mode.SPIKES.value, Mode.V_M.value, Mode.SOURCES.value)
+CONTACT_MODES = (Mode.LFP.value, Mode.CSD.value)
+ROW_TIME = "end: row k covers (k dt_ms, (k + 1) dt_ms] and is stamped (k + 1) * dt_ms"
 
 
 class Signals:
@@ -61,8 +78,14 @@ class Signals:
 
     @property
     def time_ms(self) -> np.ndarray:
-        """(T,) sample times in ms."""
+        """(T,) row times in ms: the end of each row's interval, (k + 1) * dt_ms."""
         return (np.arange(self.n_steps) + 1) * self.dt_ms
+
+    @property
+    def metadata(self) -> dict:
+        """How to read the rows: their time stamp and how each mode reduces an interval."""
+        return {"row_time": ROW_TIME, "dt_ms": self.dt_ms,
+                "reduction": {m: ("count" if m == Mode.SPIKES else "mean") for m in self.arrays}}
 
     # -- reporting
     def to_numpy(self) -> dict:

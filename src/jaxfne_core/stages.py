@@ -18,6 +18,7 @@ import numpy as np
 
 from .metrics import Metric
 from .ports import Port
+from .signals import MODES
 from .errors import ConfigError, PluginError, UsageError
 
 
@@ -296,7 +297,7 @@ class Probe(Stage):
     """Electrode: contact positions and recording modes."""
 
     stage = "probe"
-    MODES: ClassVar[tuple] = ("spikes", "V_m", "LFP", "CSD", "sources")
+    MODES: ClassVar[tuple] = MODES
 
     @abc.abstractmethod
     def geometry(self, circuit: Circuit) -> ProbeGeometry:

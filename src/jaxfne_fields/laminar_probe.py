@@ -11,10 +11,11 @@ from typing import Optional
 import attrs
 import numpy as np
 
+from jaxfne_core.signals import MODES as SIGNAL_MODES
 from jaxfne_core.stages import Probe, ProbeGeometry
 from jaxfne_core.validators import FieldValueError, nonempty, number, optional, subset_of
 
-MODES = ("spikes", "V_m", "LFP", "CSD", "sources")
+MODES = SIGNAL_MODES          # the recording modes (jaxfne_core.signals.Mode)
 
 
 def _top(top_um, n, spacing, thickness, cos_tilt=1.0):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.signals import Signals
+from jaxfne_core.signals import MODES, Signals
 from ._context import rebuild_context
 
 
@@ -46,7 +46,7 @@ def load_run(run_dir) -> Signals:
     if missing:
         raise ConfigError([("run_dir", f"{str(path)!r} lacks {', '.join(missing)}; allowed: the signals.npz "
                             "a jaxfne run wrote")])
-    modes = [m for m in ("spikes", "V_m", "LFP", "CSD", "sources") if m in data]
+    modes = [m for m in MODES if m in data]
     dt = float(data["dt_ms"])
     ctx = rebuild_context([str(n) for n in data["population_names"]], data["cell_population"],
                           data["cell_positions_um"], data["contact_positions_um"],

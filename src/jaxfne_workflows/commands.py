@@ -51,6 +51,7 @@ def _run(args) -> int:
     runaway = [w for w in receipt.warnings if w.startswith("runaway")]
     if runaway and args.fail_on_runaway:
         raise SimulationDivergedError(f"{runaway[0]} (--fail-on-runaway); nothing was written")
+    report = model.evaluate(signals) if cfg.objective is not None else None    # the config's objective
     with staged_output_folder(out, overwrite=args.overwrite, kind="run") as staging:
         (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
         write_npz_atomic(staging / "signals.npz", signals_payload(signals))
@@ -60,6 +61,11 @@ def _run(args) -> int:
                    "field_diagnostics": receipt.field_diagnostics, "truth": receipt.truth,
                    "warnings": list(receipt.warnings)}
         written = ["receipt.json", "signals.npz", "summary.json"]
+        if report is not None:
+            (staging / "objective.json").write_text(to_json_text(report.to_dict()), encoding="utf-8")
+            written.append("objective.json")
+            summary["objective"] = {"name": report.objective, "total_loss": report.to_dict()["total_loss"],
+                                    "all_gates_pass": report.all_gates_pass}
         if args.nwb:
             write_nwb(signals, staging / "signals.nwb", receipt)
             written.append("signals.nwb")
@@ -76,6 +82,9 @@ def _run(args) -> int:
     print(f"run {receipt.receipt_id}: {model.n_cells} cells, {sim.duration_ms} ms at dt {sim.dt_ms} ms"
           + (f", mean rate {rate:.2f} Hz" if rate is not None else ""))
     print(f"field: {receipt.truth['field_solver_status']}, LFP units: {signals.units.get('LFP', '-')}")
+    if report is not None:
+        print(f"objective {report.objective!r}: total loss {report.total_loss:.6g}, gates "
+              + ("pass" if report.all_gates_pass else "fail"))
     print(f"wrote {out}/: " + ", ".join(written))
     return 0
 
