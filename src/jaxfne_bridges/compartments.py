@@ -11,9 +11,9 @@ import attrs
 import jax.numpy as jnp
 
 from jaxfne_core.claims import ChargeConservation, SourceCalibration
-from jaxfne_core.errors import ConfigError, UsageError
+from jaxfne_core.errors import ConfigError
 from jaxfne_core.ports import Port
-from jaxfne_core.stages import Circuit, Source
+from jaxfne_core.stages import Circuit, MembraneSource
 
 
 @attrs.frozen
@@ -21,13 +21,12 @@ class CompartmentOptions:
     """(No options: geometry and currents come from the emitter.)"""
 
 
-class CompartmentSource(Source):
+class CompartmentSource(MembraneSource):
     """One line source per compartment, carrying the emitter's membrane current (nA)."""
 
     name = "compartments"
     Options = CompartmentOptions
     inputs = (Port("membrane_current", "nA", ("compartment",)),)
-    reads_membrane = True
 
     def provides(self, upstream):
         return {"source_calibration": SourceCalibration.NANOAMPERE,
@@ -55,7 +54,5 @@ class CompartmentSource(Source):
     def init_state(self, params):
         return ()
 
-    def step(self, params, state, spikes, membrane=None):
-        if membrane is None:
-            raise UsageError("source 'compartments' needs the emitter's membrane currents")
-        return state, jnp.zeros(spikes.shape, jnp.float32), jnp.asarray(membrane, jnp.float32)
+    def step_membrane(self, params, state, spikes, membrane):
+        return state, jnp.asarray(membrane, jnp.float32)

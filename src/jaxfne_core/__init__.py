@@ -19,7 +19,8 @@ from .readouts import ReadoutResult, ReadoutSpec, compute_readout, readout_spec
 from .receipts import RunReceipt, save_receipt
 from .registry import Registry
 from .signals import Signals
-from .stages import Circuit, Emitter, Field, Optimizer, Probe, Source
+from .stages import (Circuit, Command, Emitter, Field, MembraneSource, Optimizer, Paradigm, Probe,
+                     ProjectingSource, Source)
 from .tuning import (OptimizerSpec, OptimResult, TuneProblem, TuneReport, agsdr, gsdr, optax_adam,
                      optax_sgd, random_search)
 from .version import PLUGIN_API_VERSION, __version__
@@ -35,6 +36,6 @@ __all__ = [
     "ObjectiveReport", "objective", "default_registry", "load_registry", "make_plugin_manager",
     "Port", "ReadoutResult", "ReadoutSpec", "compute_readout", "readout_spec", "RunReceipt",
     "save_receipt", "Registry", "Signals", "Circuit", "Emitter", "Field", "Optimizer", "Probe",
-    "Source", "TuneReport", "OptimizerSpec", "OptimResult", "TuneProblem", "agsdr", "gsdr",
+    "Source", "MembraneSource", "ProjectingSource", "Paradigm", "Command", "TuneReport", "OptimizerSpec", "OptimResult", "TuneProblem", "agsdr", "gsdr",
     "optax_adam", "optax_sgd", "random_search", "PLUGIN_API_VERSION", "__version__",
 ]

@@ -24,6 +24,7 @@ from jax import lax
 from .divergence import update_bad_cell
 from .rng import counter_normal
 from .signals import CONTACT_MODES
+from .stages import MembraneSource
 
 FIELD_MODES = CONTACT_MODES
 NOISE_BLOCK = 16            # steps of emitter noise generated at once (memory: B x noise size)
@@ -71,11 +72,11 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
         drive = drive_t @ params["drive"]["W"]
         step_key = jax.random.fold_in(key, t)
         noise = {} if noise_t is None else {"noise": noise_t}
-        if source.reads_membrane:
+        if isinstance(source, MembraneSource):
             # detailed cells: the emitter steps first; its compartments' currents are the sources
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], drive, step_key, dt, **noise)
             membrane = emitter.membrane_currents(params["emitter"], em_state)
-            src_state, _, i_tm = source.step(params["source"], carry["source"], spikes, membrane)
+            src_state, i_tm = source.step_membrane(params["source"], carry["source"], spikes, membrane)
         elif "projection" in params:
             src_state, projected, i_syn, values = source.step_projected(
                 params["source"], params["projection"], carry["source"], carry["projected"], carry["spikes"])

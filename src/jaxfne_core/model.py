@@ -29,8 +29,8 @@ from .memory import check_fits, run_bytes
 from .tuning import tune_model
 from .sanity import check_geometry, run_warnings
 from .receipts import make_receipt
-from .signals import Signals
-from .stages import Source
+from .signals import CONTACT_MODES, Signals
+from .stages import ProjectingSource
 from .builder import ConfigBuilder
 
 PROGRESS_MIN_STEPS = 200_000  # auto progress bar for runs with more cell-steps x 1e-3 than this
@@ -169,9 +169,7 @@ class Model:
         """The source's projection of the field readout rows of the recorded modes among LFP
         and CSD (only when the transmembrane currents themselves are not recorded), or None."""
         p, modes = self.pipeline, self.pipeline.probe.modes
-        if p.source.reads_membrane or "sources" in modes or not {"LFP", "CSD"} & set(modes):
-            return None
-        if type(p.source).field_projection is Source.field_projection:
+        if not isinstance(p.source, ProjectingSource) or "sources" in modes or not set(CONTACT_MODES) & set(modes):
             return None
         matrix = p.field.readout_matrix(params["field"], self._source_positions.shape[0])
         recorded = projected_modes(modes)

@@ -193,10 +193,6 @@ class Source(Stage):
     stage = "source"
     inputs = (Port("spikes", "1", ("cell",)),)
     outputs = (Port("transmembrane_current", "*", ("source",)),)
-    #: True for sources that read the emitter's own compartment currents: the engine then
-    #: steps the emitter first and calls ``step(params, state, spikes, membrane)`` with the
-    #: emitter's :meth:`Emitter.membrane_currents` after that step.
-    reads_membrane: ClassVar[bool] = False
 
     @abc.abstractmethod
     def positions_um(self, circuit: Circuit) -> np.ndarray:
@@ -227,24 +223,45 @@ class Source(Stage):
         are positive outward (a source), and each cell's sum to zero. Pure.
         """
 
-    def field_projection(self, params, matrix: np.ndarray):
-        """Optional fast path for the field: arrays (pytree, with ``state0``, the initial
-        projected state) that let :meth:`step_projected` return ``matrix @ transmembrane``
-        without forming the (S,) transmembrane currents, or None (the default: the engine
-        applies the field to them). matrix: (R, S), the rows of :meth:`Field.readout_matrix`
-        for the recorded modes among LFP and CSD (both: all rows, LFP first)."""
-        return None
-
-    def step_projected(self, params, projection, state, projected_state, spikes):
-        """Like :meth:`step`, with the field readout: returns ``(state, projected_state,
-        synaptic_current (N,), values (R,))`` with values = matrix @ transmembrane."""
-        raise NotImplementedError(f"{self.label} has no field projection")
-
     def tunables(self, circuit: Circuit) -> dict:
+        """name -> (value, lower, upper[, "log"]) of this source's tunable scalars."""
         return {}
 
     def apply_tunables(self, params, values: Mapping, circuit: Circuit):
+        """Pure: ``params`` with tunable ``values`` applied."""
         return params
+
+
+class ProjectingSource(Source):
+    """A source with a fast path for the field: the engine asks it for the field's readout
+    rows projected onto its own state, so a step returns ``matrix @ transmembrane`` without
+    forming the (S,) transmembrane currents (used when ``sources`` are not recorded)."""
+
+    @abc.abstractmethod
+    def field_projection(self, params, matrix: np.ndarray):
+        """Arrays (pytree, with ``state0``, the initial projected state) that let
+        :meth:`step_projected` return ``matrix @ transmembrane``. matrix: (R, S), the rows of
+        :meth:`Field.readout_matrix` for the recorded modes among LFP and CSD (both: all
+        rows, LFP first)."""
+
+    @abc.abstractmethod
+    def step_projected(self, params, projection, state, projected_state, spikes):
+        """Like :meth:`step`, with the field readout: returns ``(state, projected_state,
+        synaptic_current (N,), values (R,))`` with values = matrix @ transmembrane."""
+
+
+class MembraneSource(Source):
+    """A source that reads the emitter's own compartment currents (detailed cells): the engine
+    steps the emitter first and calls :meth:`step_membrane` with the emitter's
+    :meth:`Emitter.membrane_currents` after that step; it delivers no synaptic current."""
+
+    def step(self, params, state, spikes):
+        raise UsageError(f"{self.label} reads the emitter's membrane currents: the engine calls "
+                         "step_membrane(params, state, spikes, membrane)")
+
+    @abc.abstractmethod
+    def step_membrane(self, params, state, spikes, membrane):
+        """-> ``(state, transmembrane (S,))`` from this step's ``membrane`` currents (S,) nA."""
 
 
 class Field(Stage):

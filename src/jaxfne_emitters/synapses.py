@@ -27,7 +27,7 @@ import numpy as np
 from jaxfne_core.claims import ChargeConservation, SourceCalibration
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.memory import InsufficientMemoryError, check_fits
-from jaxfne_core.stages import Circuit, Source
+from jaxfne_core.stages import Circuit, ProjectingSource
 from jaxfne_core.validators import FieldValueError, number
 
 from .connectivity import outgoing_table, row_channels
@@ -64,7 +64,7 @@ class CalibrationOptions:
                                   f"{self.calibration_provenance!r}")
 
 
-class _ChannelSource(Source):
+class _ChannelSource(ProjectingSource):
     """Shared machinery: subclasses say which channels exist and which channel each edge uses."""
 
     def provides(self, upstream):

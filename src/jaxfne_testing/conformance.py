@@ -25,7 +25,7 @@ from jaxfne_core.config import NetworkConfig, make_converter
 from jaxfne_core.errors import ConfigError, MissingExtraError, NotYetAvailableError
 from jaxfne_core.plugins import default_registry
 from jaxfne_core.signals import Signals
-from jaxfne_core.stages import Circuit, Compartments, ProbeGeometry
+from jaxfne_core.stages import Circuit, Compartments, MembraneSource, ProbeGeometry, ProjectingSource
 from jaxfne_core.tuning import TuneProblem
 
 
@@ -130,14 +130,15 @@ def check_source(stage):
         state = stage.init_state(params)
         spikes = jnp.asarray(np.arange(n) % 3 == 0)
         step = stage.step
-        if stage.reads_membrane:     # membrane currents as a detailed emitter gives them
+        if isinstance(stage, MembraneSource):     # membrane currents as a detailed emitter gives them
             rng = np.random.default_rng(1)
             membrane = rng.normal(size=pos.shape[0]).astype(np.float32)
             membrane -= np.bincount(cell_of, membrane, n)[cell_of] / np.bincount(cell_of, minlength=n)[cell_of]
             membrane = jnp.asarray(membrane)
 
             def step(p, s, x):
-                return stage.step(p, s, x, membrane)
+                s2, tm = stage.step_membrane(p, s, x, membrane)
+                return s2, jnp.zeros(x.shape, jnp.float32), tm
         (sa, i_syn, i_tm), _ = _assert_no_retrace(step, (params, state, spikes),
                                                  (_perturb(params), state, ~spikes))
         assert i_syn.shape == (n,) and i_tm.shape == (pos.shape[0],)
@@ -150,7 +151,7 @@ def check_source(stage):
         _, i_b, _ = jax.vmap(step, in_axes=(None, None, 0))(params, state, batch)
         assert i_b.shape == (3, n)
         matrix = np.random.default_rng(2).normal(size=(4, pos.shape[0]))
-        projection = None if stage.reads_membrane else stage.field_projection(params, matrix)
+        projection = stage.field_projection(params, matrix) if isinstance(stage, ProjectingSource) else None
         if projection is not None:       # the projected readout equals matrix @ transmembrane
             s1, s2 = state, state
             z = jnp.zeros_like(projection["state0"])
