@@ -20,6 +20,7 @@ for base in BASES:                      # keep the fuzzed circuits small: constr
     if "layers" in base["network"]:
         base["network"].pop("layers"), base["network"].pop("p_between_layers", None)
         base.pop("task", None)
+        base["source"].pop("receptor_by_population", None)     # it names the layers' populations
 
 ODD = st.one_of(
     st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True),

@@ -23,7 +23,7 @@ def test_options_lists_every_option_of_every_builtin_stage(capsys):
     text = capsys.readouterr().out
     checked = 0
     for e in jtfne.default_registry():
-        if e.stage == "objective" or e.distribution != "jaxfne":
+        if e.stage in ("objective", "command") or e.distribution != "jaxfne":
             continue
         assert f"{e.stage} {e.name} (jaxfne)" in text
         for f in attrs.fields(e.value.Options):

@@ -8,7 +8,7 @@ import re
 
 import attrs
 
-from .registry import STAGES
+from .stages import STAGE_KINDS, STAGES
 
 # units read from an option's name suffix (the project's naming rule: units in the name)
 UNIT_SUFFIXES = (("_S_per_m", "S/m"), ("_nA_per_native", "nA per native unit"), ("_ms", "ms"), ("_um", "um"),
@@ -67,7 +67,8 @@ def class_options(cls) -> list[dict]:
     doc = " ".join(filter(None, (c.__doc__ for c in reversed(cls.__mro__) if c is not object)))
     rows = []
     for f in attrs.fields(cls):
-        rows.append({"name": f.name, "type": str(f.type).replace("typing.", ""), "default": _default(f),
+        kind = f.type.__name__ if isinstance(f.type, type) else str(f.type).replace("typing.", "")
+        rows.append({"name": f.name, "type": kind, "default": _default(f),
                      "units": units_of(f.name), "allowed": _allowed(f.validator),
                      "description": _describe(doc, f.name)})
     return rows
@@ -78,7 +79,7 @@ def options_table(registry, stage=None, name=None, distribution=None) -> list[di
     with its options; objective metrics have none and are left out."""
     out = []
     for e in registry:
-        if e.stage == "objective" or (stage and e.stage != stage) or (name and e.name != name):
+        if not STAGE_KINDS[e.stage].options or (stage and e.stage != stage) or (name and e.name != name):
             continue
         if distribution and e.distribution != distribution:
             continue

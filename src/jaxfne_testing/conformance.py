@@ -16,13 +16,17 @@ optimizers).
 """
 from __future__ import annotations
 
+import argparse
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxfne_core.assemble import assemble
 from jaxfne_core.claims import ChargeConservation
-from jaxfne_core.config import NetworkConfig, make_converter
+from jaxfne_core.config import NetworkConfig, Simulation, TaskConfig, config_from_dict, make_converter
 from jaxfne_core.errors import ConfigError, MissingExtraError, NotYetAvailableError
+from jaxfne_core.model import Model
 from jaxfne_core.plugins import default_registry
 from jaxfne_core.signals import Signals
 from jaxfne_core.stages import Circuit, Compartments, MembraneSource, ProbeGeometry, ProjectingSource
@@ -271,6 +275,36 @@ def check_optimizer(stage):
     assert res.history == again.history, "history not reproducible"
 
 
+def check_paradigm(stage, registry=None):
+    """A paradigm's conditions are named once each; its trials run on a small model, and one
+    trial run alone equals the same trial of the batch, to the bit."""
+    definition = stage.definition()
+    names = list(definition.condition_names())
+    assert names and len(set(names)) == len(names), names
+    registry = registry if registry is not None else default_registry()
+    model = Model(assemble(config_from_dict({"network": {"n": 20}, "probe": {"kind": "laminar", "n_contacts": 4}},
+                                            registry), registry))
+    task = TaskConfig(paradigm=stage.name, conditions=(names[0],), trials_per_condition=2)
+    sim = Simulation(100.0, 0.1, 0)
+    stage.check(model, task, sim)
+    results = stage.run_trials(model, task, sim)
+    for mode, arr in results.arrays.items():
+        assert arr.shape[:2] == (1, 2), (mode, arr.shape)
+    alone = stage.simulate_trial(model, task, names[0], 1, sim)
+    for mode, arr in alone.items():
+        np.testing.assert_array_equal(np.asarray(arr), np.asarray(results.arrays[mode][0, 1]), err_msg=mode)
+
+
+def check_command(command_cls):
+    """A command has a name and a one-line help, adds its arguments to a parser and can show
+    its help."""
+    command = command_cls()
+    assert isinstance(command.name, str) and command.name and isinstance(command.help, str) and command.help
+    parser = argparse.ArgumentParser(prog=f"jaxfne {command.name}")
+    command.add_arguments(parser)
+    assert parser.format_help().startswith("usage:")
+
+
 def check_entry(entry, registry=None):
     """Run every applicable conformance check on one registered stage (skips on a missing extra)."""
     import pytest
@@ -279,13 +313,19 @@ def check_entry(entry, registry=None):
     if entry.stage == "objective":
         check_metric(entry.value)
         return
+    if entry.stage == "command":
+        check_command(entry.value)
+        return
     check_options_roundtrip(entry, registry)
     try:
         stage = entry.value(entry.value.Options())
+        if entry.stage == "paradigm":
+            check_paradigm(stage, registry)
+            return
         {"emitter": check_emitter, "source": check_source, "field": check_field,
          "probe": check_probe, "optimizer": check_optimizer}[entry.stage](stage)
     except (MissingExtraError, NotYetAvailableError) as e:   # declared, tested elsewhere
         pytest.skip(str(e))
 
 
-__all__ = ["conformance_cases", "TraceCounter", "check_options_roundtrip", "synthetic_circuit", "check_emitter", "check_source", "check_field", "check_probe", "check_metric", "quadratic_problem", "rosenbrock_problem", "noisy_quadratic_problem", "true_quadratic_loss", "check_optimizer", "check_entry"]
+__all__ = ["conformance_cases", "TraceCounter", "check_options_roundtrip", "synthetic_circuit", "check_emitter", "check_source", "check_field", "check_probe", "check_metric", "quadratic_problem", "rosenbrock_problem", "noisy_quadratic_problem", "true_quadratic_loss", "check_optimizer", "check_paradigm", "check_command", "check_entry"]
