@@ -86,7 +86,7 @@ def aot_compile_seconds(model, sim):
     (the first call's compile; its run time varies too much on a noisy machine to subtract)."""
     from jaxfne_core.engine import initial_carry
     params = model.params(sim.dt_ms)
-    carry = initial_carry(model.pipeline.stages, params, model.n_cells)
+    carry = initial_carry(model.stages, params, model.n_cells)
     t0 = time.perf_counter()
     model.runner(sim.n_steps, sim.dt_ms).lower(params, jax.random.key(0), carry, jax.numpy.int32(0),
                                                  jax.numpy.zeros((sim.n_steps, 0), jax.numpy.float32)).compile()

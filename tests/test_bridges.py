@@ -94,7 +94,7 @@ def test_ball_and_stick_spikes_and_conserves_charge_per_cell():
 
 def test_kirchhoff_holds_to_float64_roundoff_with_branch_points(y_cell_module, x64):
     model = jtfne.construct(_column(y_cell_module, n=1, drive=0.3, duration=5.0))
-    em = model.pipeline.emitter
+    em = model.emitter
     graph = em._built["graph"]
     assert graph.n_branchpoints == 2          # soma-dendrite junction and the fork
     rng = np.random.default_rng(0)
@@ -108,7 +108,7 @@ def test_kirchhoff_holds_to_float64_roundoff_with_branch_points(y_cell_module, x
 def test_membrane_currents_match_the_passive_membrane_equation(y_cell_module):
     """For a passive cell under backward Euler: I_m = area (c dV/dt + gL (V - EL)) - I_inj."""
     model = jtfne.construct(_column(y_cell_module, n=1, drive=0.2, duration=5.0))
-    em = model.pipeline.emitter
+    em = model.emitter
     params = model.params(0.025)["emitter"]
     state = em.init_state(params)
     soma = int(params["soma_nodes"][0])

@@ -68,10 +68,10 @@ class JaxleyEmitter(Emitter):
     Options = JaxleyOptions
     outputs = Emitter.outputs + (Port("membrane_current", "nA", ("compartment",)),)
 
-    def __init__(self, options=None):
+    def __init__(self, options=None, built=None):
         require_jaxley()
         super().__init__(options)
-        self._built = None
+        self._built = built          # what build() made, given to the stage bind() returns
 
     # ---------------------------------------------------------------- build (NumPy, pandas)
     def build(self, network) -> Circuit:
@@ -104,13 +104,19 @@ class JaxleyEmitter(Emitter):
         segments = np.concatenate([morphology.to_column_frame(local, somata[c], origin) for c in range(n)])
         soma_nodes = graph.comp_nodes[np.arange(n) * per_cell + soma_rows[0]]
         init_fn, step_fn = build_init_and_step_fn(module, solver="bwd_euler")
-        self._built = {"module": module, "graph": graph, "init_fn": init_fn, "step_fn": step_fn,
-                       "soma_nodes": soma_nodes.astype(np.int32),
-                       "channel_params": self._channel_param_names(template)}
+        built = {"module": module, "graph": graph, "init_fn": init_fn, "step_fn": step_fn,
+                 "soma_nodes": soma_nodes.astype(np.int32),
+                 "channel_params": self._channel_param_names(template)}
         empty = np.zeros(0, np.int32)
         return Circuit(("jaxley",), np.zeros(n, np.int32), somata, np.ones(n, bool), empty, empty,
                        np.zeros(0, np.float32), "edge_list", float(network.thickness_um),
-                       compartments=Compartments(segments, cell_of))
+                       compartments=Compartments(segments, cell_of), extra=built)
+
+    def bind(self, circuit: Circuit) -> "JaxleyEmitter":
+        """A new stage carrying the Jaxley module and step function ``build`` put in the circuit."""
+        if circuit.extra is None:
+            raise UsageError("the Jaxley emitter steps a circuit its own build() made (circuit.extra is empty)")
+        return JaxleyEmitter(self.options, circuit.extra)
 
     @staticmethod
     def _channel_param_names(template) -> tuple:
@@ -121,7 +127,8 @@ class JaxleyEmitter(Emitter):
 
     def _require_built(self):
         if self._built is None:
-            raise UsageError("build(network) must run before the Jaxley emitter is used")
+            raise UsageError("the Jaxley emitter is used through bind(build(network)): this stage has "
+                             "not been bound to a built circuit")
         return self._built
 
     # ---------------------------------------------------------------- arrays (JAX)

@@ -62,6 +62,8 @@ class Model:
     def __init__(self, pipeline: Pipeline, circuit=None, tuned: Optional[dict] = None):
         self.pipeline = pipeline
         self.circuit = circuit if circuit is not None else pipeline.emitter.build(pipeline.config.network)
+        self.emitter = pipeline.emitter.bind(self.circuit)       # the stage that steps this circuit
+        self.stages = {**pipeline.stages, "emitter": self.emitter}
         self.tuned = dict(tuned or {})
         st = pipeline
         self._source_positions = st.source.positions_um(self.circuit)
@@ -134,7 +136,7 @@ class Model:
     def tunables(self) -> dict:
         """name -> (current value, lower, upper) of every tunable scalar."""
         p = self.pipeline
-        out = {f"emitter.{k}": v for k, v in p.emitter.tunables(self.circuit).items()}
+        out = {f"emitter.{k}": v for k, v in self.emitter.tunables(self.circuit).items()}
         out.update({f"source.{k}": v for k, v in p.source.tunables(self.circuit).items()})
         return {k: ((self.tuned[k],) + tuple(v[1:]) if k in self.tuned else v) for k, v in out.items()}
 
@@ -143,14 +145,14 @@ class Model:
         p, c = self.pipeline, self.circuit
         em = {k[len("emitter."):]: v for k, v in values.items() if k.startswith("emitter.")}
         sr = {k[len("source."):]: v for k, v in values.items() if k.startswith("source.")}
-        return {**params, "emitter": p.emitter.apply_tunables(params["emitter"], em, c),
+        return {**params, "emitter": self.emitter.apply_tunables(params["emitter"], em, c),
                 "source": p.source.apply_tunables(params["source"], sr, c)}
 
     def params(self, dt_ms: float) -> dict:
         """The parameter pytree for step ``dt_ms`` (cached; tuned values applied)."""
         if dt_ms not in self._params:
             p = self.pipeline
-            params = {"emitter": p.emitter.init_params(self.circuit),
+            params = {"emitter": self.emitter.init_params(self.circuit),
                       "source": p.source.init_params(self.circuit, dt_ms)}
             if p.field is not None:
                 extent = {} if self._source_segments is None else {"segments_um": self._source_segments}
@@ -197,7 +199,7 @@ class Model:
     def _runner(self, n_steps: int, dt_ms: float):
         key = (n_steps, dt_ms)
         if key not in self._compiled:
-            self._compiled[key] = jax.jit(make_runner(self.pipeline.stages, self.pipeline.probe.modes,
+            self._compiled[key] = jax.jit(make_runner(self.stages, self.pipeline.probe.modes,
                                                       n_steps, dt_ms, self.pipeline.probe.samples_per_record(dt_ms)))
         return self._compiled[key]
 
@@ -207,13 +209,13 @@ class Model:
         inputs: (steps, K) drive time courses; default none (K = 0).
         """
         n_steps = sim.n_steps if n_steps is None else n_steps
-        run = make_runner(self.pipeline.stages, self.pipeline.probe.modes, n_steps, sim.dt_ms,
+        run = make_runner(self.stages, self.pipeline.probe.modes, n_steps, sim.dt_ms,
                           self.pipeline.probe.samples_per_record(sim.dt_ms))
 
         def full(params, key, inputs=None):
             if inputs is None:
                 inputs = jnp.zeros((n_steps, params["drive"]["W"].shape[0]), jnp.float32)
-            carry = initial_carry(self.pipeline.stages, params, self.n_cells)
+            carry = initial_carry(self.stages, params, self.n_cells)
             return run(params, key, carry, jnp.int32(0), inputs)
         return full
 
@@ -252,7 +254,7 @@ class Model:
         params = self.params(dt)
         check_fits(run_bytes(self, n // self.pipeline.probe.samples_per_record(dt)), "this simulation")
         key = jax.random.key(sim.seed)
-        carry = initial_carry(self.pipeline.stages, params, self.n_cells)
+        carry = initial_carry(self.stages, params, self.n_cells)
         if progress is None:
             progress = sys.stderr.isatty() and n * self.n_cells > PROGRESS_MIN_STEPS * 1000
         every = self.steps_per_record(sim)

@@ -64,6 +64,7 @@ class Circuit:
     connectivity: str
     thickness_um: float
     compartments: "Compartments | None" = None
+    extra: Any = None            # emitter-specific build products, opaque to the host
 
     @property
     def n_cells(self) -> int:
@@ -133,7 +134,15 @@ class Emitter(Stage):
 
     @abc.abstractmethod
     def build(self, network) -> Circuit:
-        """Cells, positions and connectivity for a :class:`NetworkConfig`."""
+        """Cells, positions and connectivity for a :class:`NetworkConfig`. Returns everything it
+        builds (in the Circuit; emitter-specific products in ``Circuit.extra``) and never
+        changes the stage."""
+
+    def bind(self, circuit: Circuit) -> "Emitter":
+        """The stage that steps ``circuit``: a stage whose step needs what :meth:`build` made
+        (a compiled cell model, say) returns a new stage carrying ``circuit.extra``; the
+        default, for emitters whose arrays live in params, is this stage itself."""
+        return self
 
     @abc.abstractmethod
     def init_params(self, circuit: Circuit) -> dict:

@@ -253,7 +253,7 @@ def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, 
     def evaluate(zs):
         return in_units(space.from_unit(np.asarray(zs, np.float64), np))
 
-    differentiability = model.pipeline.emitter.differentiability()
+    differentiability = model.emitter.differentiability()
     value_and_grad = None
     if differentiability != "none":
         vg = jax.jit(jax.value_and_grad(lambda z: loss_one(z)[0]))

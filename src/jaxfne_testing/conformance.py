@@ -96,7 +96,11 @@ def synthetic_circuit(n=12, connectivity="dense", seed=0) -> Circuit:
 
 
 def check_emitter(stage):
+    before = dict(vars(stage))
     circuit = stage.build(NetworkConfig(n=10, p_connect=0.3))
+    assert dict(vars(stage)).keys() == before.keys() and all(vars(stage)[k] is v for k, v in before.items()), \
+        "build() changed the stage; return what it builds in the Circuit (extra) and bind() to it"
+    stage = stage.bind(circuit)
     assert circuit.n_cells == 10 and circuit.positions_um.shape == (10, 3)
     params = stage.init_params(circuit)
     _assert_float32(params, "emitter params")
