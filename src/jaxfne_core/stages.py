@@ -138,7 +138,7 @@ class Emitter(Stage):
         builds (in the Circuit; emitter-specific products in ``Circuit.extra``) and never
         changes the stage."""
 
-    def bind(self, circuit: Circuit) -> "Emitter":
+    def bind(self, circuit: Circuit) -> Emitter:
         """The stage that steps ``circuit``: a stage whose step needs what :meth:`build` made
         (a compiled cell model, say) returns a new stage carrying ``circuit.extra``; the
         default, for emitters whose arrays live in params, is this stage itself."""
