@@ -131,7 +131,7 @@ def test_python_api_checks_types_at_the_boundary():
     with pytest.raises(JaxfneError):
         model.simulate("100 ms")
     with pytest.raises(JaxfneError):
-        jtfne.construct({"network": {}})
+        jtfne.construct({"network": "not a section"})
 
 
 def test_questionable_geometry_is_a_receipt_warning(tmp_path):

@@ -31,7 +31,9 @@ def base_dict():
     (lambda d: d["source"].update(tau_ms=-1.0), "$.source.tau_ms", "out of range"),
     (lambda d: d["probe"].update(modes=["LFP", "EEG"]), "$.probe.modes", "['EEG'] not allowed"),
     (lambda d: d.update(extra=1), "$.extra", "unknown key"),
-    (lambda d: d.pop("network"), "$.network", "required key missing"),
+    (lambda d: d.update(task={"drives": [{"events": ["p1"], "targets": ["E"], "amplitude": 1.0}]}),
+     "$.task.drives[0].name", "required key missing"),
+    (lambda d: d.update(network=[64]), "$.network", "expected"),
     (lambda d: d["simulation"].update(dt_ms=0.3, duration_ms=1.0), "$.simulation.duration_ms", "whole number"),
 ])
 def test_bad_config_errors_carry_path_value_and_allowed(mutate, path, fragment):

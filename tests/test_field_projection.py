@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 import jaxfne as jtfne
+from jaxfne_bridges.compartments import CompartmentSource
+from jaxfne_core.errors import UsageError
 from jaxfne_core.model import Model
+from jaxfne_core.stages import ProjectingSource
 from jaxfne_fields.laminar_proxy import LaminarProxyField
 
 SIM = jtfne.simulation(150.0, 0.1, 2)
@@ -67,11 +70,10 @@ def test_default_readout_matrix_is_the_field_operator():
 
 
 def test_sources_without_a_projection_refuse_the_projected_step():
-    from jaxfne_bridges.compartments import CompartmentSource
     source = CompartmentSource()
-    assert source.field_projection({}, np.zeros((2, 3))) is None
-    with pytest.raises(NotImplementedError, match="has no field projection"):
-        source.step_projected({}, {}, None, None, None)
+    assert not isinstance(source, ProjectingSource) and not hasattr(source, "step_projected")
+    with pytest.raises(UsageError, match="reads the emitter's membrane currents"):
+        source.step({}, (), None)
 
 
 @pytest.mark.parametrize("mode", ["LFP", "CSD"])

@@ -316,6 +316,9 @@ def make_converter(registry=None) -> cattrs.Converter:
                 continue
             # a missing section takes the same default as the builder's (one default per option)
             raw = value[f.name] if f.name in value else DEFAULT_SECTIONS[f.name]
+            if f.name in ("network", "simulation", "task", "objective") and raw is not None and not isinstance(raw, dict):
+                problems.append((f"$.{f.name}", f"expected an object, got {type(raw).__name__} {raw!r}"))
+                continue
             try:
                 if f.name in STAGE_SECTIONS:
                     kwargs[f.name] = None if raw is None and f.name == "field" else structure_stage(raw, None, f.name)

@@ -67,7 +67,7 @@ def class_options(cls) -> list[dict]:
     doc = " ".join(filter(None, (c.__doc__ for c in reversed(cls.__mro__) if c is not object)))
     rows = []
     for f in attrs.fields(cls):
-        kind = f.type.__name__ if isinstance(f.type, type) else str(f.type).replace("typing.", "")
+        kind = f.type.__name__ if isinstance(f.type, type) else re.sub(r"\b(?:[A-Za-z_]\w*\.)+(\w+)", r"\1", str(f.type))
         rows.append({"name": f.name, "type": kind, "default": _default(f),
                      "units": units_of(f.name), "allowed": _allowed(f.validator),
                      "description": _describe(doc, f.name)})
