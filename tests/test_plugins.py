@@ -275,9 +275,9 @@ def test_receipts_name_each_stage_distribution_and_its_version_enters_the_id(tmp
 def test_a_third_party_emitter_with_populations_E_and_I_drives_receptor_exponential():
     """The template's LIF emitter (installed through its entry point) names its populations E
     and I; the receptor source learns which is inhibitory from the emitter's declaration."""
-    entry = jtfne.default_registry().get("emitter", "lif")
+    entry = jtfne.default_registry().get("emitter", "template_lif")
     assert entry.distribution != "jaxfne"
-    cfg = (jtfne.configuration().network(n=60, p_connect=0.1).emitter("lif")
+    cfg = (jtfne.configuration().network(n=60, p_connect=0.1).emitter("template_lif")
            .source("receptor_exponential").probe(n_contacts=4))
     model = jtfne.construct(cfg)
     assert model.circuit.population_names == ("E", "I")

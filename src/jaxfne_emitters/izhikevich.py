@@ -26,8 +26,7 @@ from jaxfne_core.rng import counter_normal
 from jaxfne_core.stages import Circuit, Emitter
 from jaxfne_core.validators import FieldValueError, number, one_of, optional
 
-from .connectivity import random_edges, resolve_connectivity
-from .layout import interleaved_cells, layered_cells, population_counts
+from .point_network import build_point_network, cell_class_of
 from .presets import CELL_TYPES, PRESETS
 
 
@@ -43,9 +42,7 @@ def _check_fractions(inst, attr, value):
         raise FieldValueError(attr.name, f"'fractions' must sum to 1, got {sum(value.values())!r}")
 
 
-def cell_type_of(population: str) -> str:
-    """``L4_E`` -> ``E``; ``E`` -> ``E``."""
-    return population.rsplit("_", 1)[-1]
+cell_type_of = cell_class_of      # ``L4_E`` -> ``E``
 
 
 def _check_drive(inst, attr, value):
@@ -107,26 +104,12 @@ class IzhikevichEmitter(Emitter):
         return {k: v for k, v in fr.items() if v > 0}
 
     def build(self, network) -> Circuit:
-        rng = np.random.default_rng([network.seed, 0x1A7])
-        if network.layers is None:
-            counts = population_counts(self.populations(), network.n)
-            pop, pos = interleaved_cells(counts, network.thickness_um, network.radius_um, rng)
-            group = None
-        else:
-            if self.options.fractions is not None:
-                raise ConfigError([("$.emitter.fractions", "not allowed with network.layers, which give "
-                                    "the cell counts")])
-            counts, pop, pos, group = layered_cells(network.layers, network.radius_um, rng)
-        names = tuple(counts)
-        bad = [n for n in names if cell_type_of(n) not in CELL_TYPES]
-        if bad:
-            raise ConfigError([("$.network.layers", f"unknown cell type(s) in {bad}; allowed: {sorted(CELL_TYPES)}")])
-        exc = np.array([CELL_TYPES[cell_type_of(names[i])].excitatory for i in pop], bool)
-        pre, post, w = random_edges(exc, network.p_connect, network.weight_exc, network.weight_inh, rng,
-                                    group, network.p_between_layers)
-        connectivity = resolve_connectivity(network.connectivity, network.n, pre.size,
-                                            float_spikes=self.options.surrogate_slope is not None)
-        return Circuit(names, pop, pos, exc, pre, post, w, connectivity, network.thickness_um)
+        if network.layers is not None and self.options.fractions is not None:
+            raise ConfigError([("$.emitter.fractions", "not allowed with network.layers, which give "
+                                "the cell counts")])
+        return build_point_network(network, self.populations(), lambda c: CELL_TYPES[c].excitatory,
+                                   np.random.default_rng([network.seed, 0x1A7]),
+                                   float_spikes=self.options.surrogate_slope is not None, known_classes=CELL_TYPES)
 
     def _drive_of(self, name):
         over = self.options.drive or {}

@@ -1,13 +1,17 @@
 """Entry point ``izhikevich`` of the ``jaxfne`` group: registers emitters and sources."""
 from jaxfne_core import hookimpl
 
+from .adex import AdExEmitter
 from .izhikevich import IzhikevichEmitter
+from .lif import LIFEmitter
 from .synapses import ExponentialSource, ReceptorExponentialSource
 
 
 @hookimpl
 def jaxfne_register_emitters(registry):
     registry.add(IzhikevichEmitter)
+    registry.add(LIFEmitter)
+    registry.add(AdExEmitter)
 
 
 @hookimpl

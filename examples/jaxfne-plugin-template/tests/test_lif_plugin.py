@@ -9,19 +9,19 @@ from jaxfne_testing import check_entry
 
 def test_installed_plugin_is_discovered_through_its_entry_point():
     registry = jtfne.default_registry()
-    assert "lif" in registry.names("emitter"), (
+    assert "template_lif" in registry.names("emitter"), (
         "install the template: pip install -e examples/jaxfne-plugin-template (the README's test command does)")
-    entry = registry.get("emitter", "lif")
+    entry = registry.get("emitter", "template_lif")
     assert entry.plugin == "lif" and entry.distribution == "jaxfne-lif"
 
 
 def test_conformance():
-    check_entry(jtfne.default_registry().get("emitter", "lif"))
+    check_entry(jtfne.default_registry().get("emitter", "template_lif"))
 
 
 def test_lif_drives_a_calibrated_column_to_microvolts():
     cfg = (jtfne.configuration().network(n=60, p_connect=0.1, seed=1)
-           .emitter("lif", drive=24.0)
+           .emitter("template_lif", drive=24.0)
            .source("exponential", calibration_nA_per_native=0.1, calibration_provenance="template test")
            .field("line_source").probe(n_contacts=8, spacing_um=150.0, modes=["spikes", "LFP"])
            .simulation(duration_ms=200.0))
@@ -36,7 +36,7 @@ def test_single_neuron_rate_matches_the_closed_form(drive):
     """Period T = tau ln((v_rest + I - v_reset) / (v_rest + I - v_thresh)); the discrete
     reset adds at most one step per spike, hence the tolerance."""
     cfg = (jtfne.configuration().network(n=1, p_connect=0.0)
-           .emitter("lif", drive=drive, noise_sigma=0.0, excitatory_fraction=1.0)
+           .emitter("template_lif", drive=drive, noise_sigma=0.0, excitatory_fraction=1.0)
            .probe(modes=["spikes"]).simulation(duration_ms=2000.0, dt_ms=0.01))
     spikes = np.asarray(jtfne.construct(cfg).simulate()["spikes"])[:, 0]
     period = 20.0 * np.log((-70.0 + drive + 65.0) / (-70.0 + drive + 50.0))

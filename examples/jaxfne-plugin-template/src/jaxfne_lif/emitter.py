@@ -43,7 +43,7 @@ class LIFOptions:
 class LIFEmitter(Emitter):
     """Leaky integrate-and-fire network (template plugin)."""
 
-    name = "lif"
+    name = "template_lif"
     Options = LIFOptions
 
     def provides(self, upstream):
