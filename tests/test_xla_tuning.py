@@ -4,8 +4,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from jaxfne_workflows import xla_tuning
 
 SNIPPET = ("import os, json; from jaxfne_workflows.xla_tuning import use_wide_vectors; "

@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import os
 
-import jax
-import numpy as np
-
 from .errors import InsufficientMemoryError
 
 __all__ = ["FRACTION", "InsufficientMemoryError", "available_bytes", "check_fits", "run_bytes"]

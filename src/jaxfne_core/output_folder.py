@@ -67,7 +67,10 @@ def _is_protected(resolved: Path) -> str | None:
         return "is the current folder"
     if cwd.is_relative_to(resolved):
         return "contains the current folder"
-    home = Path.home().resolve()
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):          # no HOME and no password entry: nothing to protect
+        return None
     if resolved == home or home.is_relative_to(resolved):
         return "is the home folder" if resolved == home else "contains the home folder"
     return None

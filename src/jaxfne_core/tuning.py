@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .config import Simulation, structure_options
 from .errors import ConfigError
-from .evaluator import Evaluator, LocalEvaluator, candidate_loss, population_evaluator
+from .evaluator import Evaluator, LocalEvaluator, candidate_loss
 
 
 @attrs.frozen(eq=False)
