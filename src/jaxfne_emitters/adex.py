@@ -41,7 +41,8 @@ class AdExOptions:
     the paper). drive: tonic current per population (class or ``<layer>_<class>``, nA),
     overriding drive_default_nA. drive_default_nA: tonic current of the others. noise_sigma:
     noise SD at dt = 1 ms (nA); noise_sigma_by_population overrides it per population.
-    v_init_mV: initial V (w starts at 0)."""
+    v_init_mV: initial V (w starts at 0). v_init_spread_mV: if > 0, each cell starts at
+    v_init_mV + U(-spread, spread), drawn from the network seed (no synchronous start)."""
 
     classes: dict[str, str] = attrs.field(factory=lambda: {"E": "excitatory", "I": "inhibitory"},
                                           validator=check_classes)
@@ -62,6 +63,7 @@ class AdExOptions:
     noise_sigma: float = attrs.field(default=0.0, validator=number(0, 100))
     noise_sigma_by_population: Optional[dict[str, float]] = attrs.field(default=None, validator=check_per_population)
     v_init_mV: float = attrs.field(default=-70.6, validator=number(-120, 50))
+    v_init_spread_mV: float = attrs.field(default=0.0, validator=number(0, 100))
 
     @property
     def peak_mV(self) -> float:
@@ -89,7 +91,7 @@ class AdExEmitter(PointNeuronEmitter):
 
     def init_state(self, params):
         n = params["drive"].shape
-        return {"v": jnp.full(n, self.options.v_init_mV, jnp.float32), "w": jnp.zeros(n, jnp.float32),
+        return {"v": params["v0"], "w": jnp.zeros(n, jnp.float32),
                 "refractory": jnp.zeros(n, jnp.int32)}
 
     def step(self, params, state, current, key, dt, *, noise=None):

@@ -26,7 +26,7 @@ from jaxfne_core.rng import counter_normal
 from jaxfne_core.stages import Circuit, Emitter
 from jaxfne_core.validators import FieldValueError, number, one_of, optional
 
-from .point_network import build_point_network, cell_class_of
+from .point_network import build_point_network, cell_class_of, initial_v
 from .presets import CELL_TYPES, PRESETS
 
 
@@ -64,7 +64,8 @@ class IzhikevichOptions:
     ({cell type: fraction}, summing to 1). drive: tonic native current per population,
     overriding the cell type's default. noise_sigma: noise current SD at dt = 1 ms (native);
     noise_sigma_by_population overrides it per population (type or ``<layer>_<type>``).
-    v_init_mV: initial v (u starts at b v). v_peak_mV: spike cut-off. surrogate_slope: if set,
+    v_init_mV: initial v (u starts at b v). v_init_spread_mV: if > 0, each cell starts at
+    v_init_mV + U(-spread, spread), drawn from the network seed (no synchronous start). v_peak_mV: spike cut-off. surrogate_slope: if set,
     spikes are float 0/1 whose gradient is that of a sigmoid of this slope (1/mV) around
     v_peak_mV (surrogate gradients, for tuning by gradient); unset, spikes are bool."""
 
@@ -74,6 +75,7 @@ class IzhikevichOptions:
     noise_sigma: float = attrs.field(default=2.0, validator=number(0))
     noise_sigma_by_population: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_drive)
     v_init_mV: float = attrs.field(default=-65.0, validator=number(-120, 30))
+    v_init_spread_mV: float = attrs.field(default=0.0, validator=number(0, 100))
     v_peak_mV: float = attrs.field(default=30.0, validator=number(0, 100))
     surrogate_slope: Optional[float] = attrs.field(default=None, validator=optional(number(0, lo_open=True)))
 
@@ -109,7 +111,8 @@ class IzhikevichEmitter(Emitter):
                                 "the cell counts")])
         return build_point_network(network, self.populations(), lambda c: CELL_TYPES[c].excitatory,
                                    np.random.default_rng([network.seed, 0x1A7]),
-                                   float_spikes=self.options.surrogate_slope is not None, known_classes=CELL_TYPES)
+                                   float_spikes=self.options.surrogate_slope is not None, known_classes=CELL_TYPES,
+                                   v_init_mV=self.options.v_init_mV, v_init_spread_mV=self.options.v_init_spread_mV)
 
     def _drive_of(self, name):
         over = self.options.drive or {}
@@ -133,10 +136,11 @@ class IzhikevichEmitter(Emitter):
         return {**{k: f32(v[pop]) for k, v in table.items()},
                 "drive": f32(drive[pop]),
                 "noise_sigma": f32(np.array([self._noise_of(n) for n in names], np.float32)[pop]),
-                "population": jnp.asarray(pop, jnp.int32)}
+                "population": jnp.asarray(pop, jnp.int32),
+                "v0": initial_v(circuit, self.options.v_init_mV)}
 
     def init_state(self, params):
-        v = jnp.full_like(params["a"], self.options.v_init_mV)
+        v = params["v0"]
         return {"v": v, "u": params["b"] * v}
 
     def noise_shape(self, params):

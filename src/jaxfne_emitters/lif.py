@@ -36,7 +36,8 @@ class LIFOptions:
     per population (class or ``<layer>_<class>``, native mV of R I), overriding drive_default.
     drive_default: tonic input of every population not in drive. noise_sigma: noise SD at
     dt = 1 ms (native mV); noise_sigma_by_population overrides it per population. v_init_mV:
-    initial V."""
+    initial V. v_init_spread_mV: if > 0, each cell starts at v_init_mV + U(-spread, spread),
+    drawn from the network seed (no synchronous start)."""
 
     classes: dict[str, str] = attrs.field(factory=lambda: {"E": "excitatory", "I": "inhibitory"},
                                           validator=check_classes)
@@ -53,6 +54,7 @@ class LIFOptions:
     noise_sigma: float = attrs.field(default=0.0, validator=number(0, 1000))
     noise_sigma_by_population: Optional[dict[str, float]] = attrs.field(default=None, validator=check_per_population)
     v_init_mV: float = attrs.field(default=-70.0, validator=number(-120, 50))
+    v_init_spread_mV: float = attrs.field(default=0.0, validator=number(0, 100))
 
     def __attrs_post_init__(self):
         if not self.v_reset_mV < self.v_th_mV:
@@ -76,7 +78,7 @@ class LIFEmitter(PointNeuronEmitter):
 
     def init_state(self, params):
         n = params["drive"].shape
-        return {"v": jnp.full(n, self.options.v_init_mV, jnp.float32),
+        return {"v": params["v0"],
                 "refractory": jnp.zeros(n, jnp.int32),      # steps still held at v_reset_mV
                 "theta": jnp.zeros(n, jnp.float32)}          # threshold increment above v_th_mV
 

@@ -41,11 +41,14 @@ def check_fractions(known=None):
 
 
 def build_point_network(network, fractions: dict, is_excitatory, rng, *, float_spikes=False,
-                        known_classes=None) -> Circuit:
+                        known_classes=None, v_init_mV: float = 0.0, v_init_spread_mV: float = 0.0) -> Circuit:
     """Place cells (``fractions`` {class: share}, or ``network.layers``' counts), draw random
     edges with signs from ``is_excitatory(class) -> bool`` and pick the delivery path.
     ``known_classes``: the classes the emitter has parameters for (layer populations must map
-    onto one of them)."""
+    onto one of them). With ``v_init_spread_mV`` > 0 each cell's initial V is drawn uniformly in
+    v_init_mV +- spread (after the edges, so connectivity does not depend on it) and kept in
+    ``Circuit.extra["v_init_mV"]`` (N,): the network then does not start synchronously. The
+    draw comes from the network seed, so every trial of a model starts from the same V."""
     if network.layers is None:
         counts = population_counts({k: v for k, v in fractions.items() if v > 0}, network.n)
         pop, pos = interleaved_cells(counts, network.thickness_um, network.radius_um, rng)
@@ -62,7 +65,17 @@ def build_point_network(network, fractions: dict, is_excitatory, rng, *, float_s
     pre, post, w = random_edges(exc, network.p_connect, network.weight_exc, network.weight_inh, rng,
                                 group, network.p_between_layers)
     connectivity = resolve_connectivity(network.connectivity, network.n, pre.size, float_spikes=float_spikes)
-    return Circuit(names, pop, pos, exc, pre, post, w, connectivity, network.thickness_um)
+    extra = None
+    if v_init_spread_mV > 0:
+        extra = {"v_init_mV": (v_init_mV + v_init_spread_mV * rng.uniform(-1.0, 1.0, network.n)).astype(np.float32)}
+    return Circuit(names, pop, pos, exc, pre, post, w, connectivity, network.thickness_um, extra=extra)
+
+
+def initial_v(circuit: Circuit, v_init_mV: float):
+    """(N,) float32 initial V: the spread drawn at build, or ``v_init_mV`` everywhere."""
+    if circuit.extra is not None and "v_init_mV" in circuit.extra:
+        return jnp.asarray(circuit.extra["v_init_mV"], jnp.float32)
+    return jnp.full((circuit.n_cells,), v_init_mV, jnp.float32)
 
 
 def per_population(circuit: Circuit, value_of) -> np.ndarray:
@@ -100,12 +113,14 @@ class PointNeuronEmitter(Emitter):
     def build(self, network) -> Circuit:
         o = self.options
         return build_point_network(network, o.fractions, lambda c: o.classes[c] == "excitatory",
-                                   np.random.default_rng([network.seed, self.SEED_TAG]), known_classes=o.classes)
+                                   np.random.default_rng([network.seed, self.SEED_TAG]), known_classes=o.classes,
+                                   v_init_mV=o.v_init_mV, v_init_spread_mV=o.v_init_spread_mV)
 
     def init_params(self, circuit: Circuit) -> dict:
         return {"drive": jnp.asarray(per_population(circuit, self._drive), jnp.float32),
                 "noise_sigma": jnp.asarray(per_population(circuit, self._noise), jnp.float32),
-                "population": jnp.asarray(circuit.population, jnp.int32)}
+                "population": jnp.asarray(circuit.population, jnp.int32),
+                "v0": initial_v(circuit, self.options.v_init_mV)}
 
     @property
     def noisy(self) -> bool:
