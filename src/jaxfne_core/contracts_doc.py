@@ -21,7 +21,10 @@ PUBLIC_HELPERS = (
     ("jaxfne_core.ports", "Port: typed stage inputs and outputs"),
     ("jaxfne_core.stages", "Circuit, Compartments, ProbeGeometry: what emitters build and probes describe"),
     ("jaxfne_core.metrics", "Metric: an objective metric"),
+    ("jaxfne_emitters.point_network", "build_point_network, cell_class_of, per_population, PointNeuronEmitter: "
+                                      "a point-neuron network as the built-in emitters build it"),
     ("jaxfne_emitters.layout", "population_counts, interleaved_cells, layered_cells: placing cells in a column"),
+    ("jaxfne_emitters.connectivity", "random_edges, resolve_connectivity: random synapses and their delivery path"),
     ("jaxfne_emitters.events", "SpikeEvents: the spiking cells of a step in O(N / 32 + spikes)"),
     ("jaxfne_testing", "check_entry and the check_* functions: the conformance suite"),
 )
