@@ -4,12 +4,17 @@ import ast
 import json
 from pathlib import Path
 
+import pytest
+
 import jaxfne as jtfne
 import jaxfne_core.hookspecs as hookspecs
 from jaxfne_core.cli import main
 from jaxfne_core.config import config_from_dict, config_to_dict, load_config
-from jaxfne_core.plugins import HOOK_FOR_STAGE
-from jaxfne_core.stages import STAGE_KINDS
+from jaxfne_core.errors import ConfigError
+from jaxfne_core.plugins import HOOK_FOR_STAGE, load_registry, make_plugin_manager
+from jaxfne_core.stages import STAGE_KINDS, Paradigm
+from jaxfne_tasks.plugin import VisualOmission
+from jaxfne_workflows.commands import _run_task
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
@@ -130,3 +135,40 @@ def test_signal_rows_say_their_time():
     meta = signals.metadata
     assert meta["dt_ms"] == 1.0 and meta["row_time"].startswith("end")
     assert meta["reduction"]["spikes"] == "count" and meta["reduction"]["LFP"] == "mean"
+
+
+def test_a_paradigm_without_outputs_is_refused_by_run_before_any_trial(tmp_path):
+    """A third-party paradigm that implements only the runner: its trials run from Python, and
+    ``jaxfne run`` refuses it with a path-bearing error instead of running all trials first."""
+
+    class Bare(Paradigm):
+        name = "bare"
+        Options = VisualOmission.Options
+        runs = []
+
+        def definition(self):
+            return VisualOmission().definition()
+
+        def check(self, model, task, sim):
+            VisualOmission().check(model, task, sim)
+
+        def run_trials(self, model, task, sim):
+            Bare.runs.append(task)
+            return VisualOmission().run_trials(model, task, sim)
+
+        def simulate_trial(self, model, task, condition, trial, sim):
+            return VisualOmission().simulate_trial(model, task, condition, trial, sim)
+
+    class Plugin:
+        @jtfne.hookimpl
+        def jaxfne_register_paradigms(self, registry):
+            registry.add(Bare)
+
+    registry = load_registry(make_plugin_manager(plugins=[("bare", Plugin())]))
+    cfg = (jtfne.configuration(registry=registry).network(n=20).probe(n_contacts=4)
+           .task("bare", conditions=["AAAB"], trials_per_condition=1).build())
+    model = jtfne.construct(cfg, registry=registry)
+    assert model.run_trials().arrays["LFP"].shape[:2] == (1, 1) and len(Bare.runs) == 1
+    with pytest.raises(ConfigError, match=r"\$\.task\.paradigm: paradigm 'bare' writes no task outputs"):
+        _run_task(None, cfg, model, cfg.simulation, tmp_path / "out")
+    assert len(Bare.runs) == 1 and not (tmp_path / "out").exists()

@@ -368,6 +368,9 @@ class Paradigm(Stage):
     ``jaxfne_register_paradigms`` hook. ``TaskConfig.paradigm`` names one."""
 
     stage = "paradigm"
+    #: True where :meth:`write_outputs` is implemented; ``jaxfne run`` refuses, before running
+    #: any trial, a task whose paradigm writes no outputs (Python can still run its trials).
+    writes_outputs: ClassVar[bool] = False
 
     @abc.abstractmethod
     def definition(self):
@@ -388,8 +391,11 @@ class Paradigm(Stage):
         """One trial alone, exactly as :meth:`run_trials` runs it: mode -> (samples, X)."""
 
     def write_outputs(self, folder, model, results, receipt, figures: bool = True):
-        """Write a task run into ``folder`` -> (names written, summary dict); optional."""
-        raise NotImplementedError(f"paradigm {self.name!r} writes no task outputs")
+        """Write a task run into ``folder`` -> (names written, summary dict); optional (set
+        ``writes_outputs = True`` with it)."""
+        raise ConfigError([("$.task.paradigm", f"paradigm {self.name!r} writes no task outputs, so "
+                            "'jaxfne run' cannot write a task run for it; run its trials from Python "
+                            "(Model.run_trials) or use a paradigm that writes outputs")])
 
 
 class Command(abc.ABC):

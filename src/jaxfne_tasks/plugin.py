@@ -25,6 +25,7 @@ class TaskParadigm(Paradigm):
 
     Options = NoOptions
     factory: ClassVar[Callable]
+    writes_outputs = True
 
     def definition(self):
         return type(self).factory()

@@ -200,6 +200,9 @@ def _tune(args) -> int:
 
 def _run_task(args, cfg, model, sim, out) -> int:
     """Trials of the task section: per-condition outputs, spectra, FLIP, figures, receipt."""
+    paradigm = model.paradigm(cfg.task)
+    if not paradigm.writes_outputs:                       # refuse before running any trial
+        paradigm.write_outputs(None, model, None, None)
     results = model.run_trials(cfg.task, sim)
     receipt = model.trials_receipt(results, sim)
     with staged_output_folder(out, overwrite=args.overwrite, kind="task") as staging:
