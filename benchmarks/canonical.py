@@ -1,7 +1,7 @@
 """The shared canonical Izhikevich workload (../shared/bench/workload.py) through jaxfne's API.
 
 Usage: python benchmarks/canonical.py --n 1000 [--t-ms 1000] [--field none|proxy|volume]
-       [--trials 1] [--reps 1] [--result] [--bench-dir ../shared/bench]
+       [--trials 1] [--reps 1] [--result] [--delays] [--conductance] [--bench-dir ../shared/bench]
 The network is the peers' one: the same explicit edge list (workload.edges), 80% RS / 20% FS in
 index blocks, exponential current synapses tau 5 ms (one step of delay), noise SD 5 (E) / 2 (I)
 per ms^0.5, dt 0.1 ms; a 32-contact probe (50 um pitch) records LFP with --field.
@@ -45,6 +45,10 @@ def parse_args(argv=None):
     ap.add_argument("--trials", type=int, default=1)
     ap.add_argument("--connectivity", default="event", choices=["event", "edge_list", "dense"])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--delays", action="store_true",
+                    help="per-edge delays 1-5 ms (workload.edge_delay_steps), the shared variant")
+    ap.add_argument("--conductance", action="store_true",
+                    help="exponential conductances, reversal 0 / -80 mV, jump at -65 mV as with currents")
     ap.add_argument("--bench-dir", default=DEFAULT_BENCH_DIR)
     return ap.parse_args(argv)
 
@@ -58,8 +62,10 @@ def load_workload(bench_dir=DEFAULT_BENCH_DIR):
     return workload
 
 
-def canonical_model(n, field="none", seed=0, connectivity="event", sample_ms=None, bench_dir=DEFAULT_BENCH_DIR):
-    """The canonical network as a jaxfne Model (probe: spikes, and LFP with a field)."""
+def canonical_model(n, field="none", seed=0, connectivity="event", sample_ms=None, bench_dir=DEFAULT_BENCH_DIR,
+                    delays=False, conductance=False):
+    """The canonical network as a jaxfne Model (probe: spikes, and LFP with a field); with
+    ``delays`` / ``conductance`` the shared variants (workload.py's docstring)."""
     W = load_workload(bench_dir)
     pre, post, w = W.edges(n, seed)
     n_exc = W.n_exc(n)
@@ -67,17 +73,21 @@ def canonical_model(n, field="none", seed=0, connectivity="event", sample_ms=Non
     rng = np.random.default_rng(seed)
     positions = np.stack([rng.uniform(-100, 100, n), rng.uniform(-100, 100, n), rng.uniform(0, 1600, n)], 1)
     modes = ["spikes"] + (["LFP"] if field != "none" else [])
+    # the workload's conductance jump w G_SCALE = w / |E - V0| is weights_at_mV = V0
+    synapse = ({"synapse_model": "conductance", "exc_reversal_mV": W.E_EXC, "inh_reversal_mV": W.E_INH,
+                "weights_at_mV": W.V0} if conductance else {})
     b = (jtfne.configuration().network(name="canonical", n=n, connectivity=connectivity, p_connect=0.0)
          .emitter(preset="RS_FS", noise_sigma_by_population={"RS": 5.0, "FS": 2.0})
-         .source("exponential", tau_ms=W.TAU_SYN)
+         .source("exponential", tau_ms=W.TAU_SYN, **synapse)
          .probe(n_contacts=32, spacing_um=50.0, modes=modes, sample_interval_ms=sample_ms))
     if field == "none":
         b = b.no_field()
     elif field == "volume":
-        b = b.source("exponential", tau_ms=W.TAU_SYN, calibration_nA_per_native=0.1,
+        b = b.source("exponential", tau_ms=W.TAU_SYN, **synapse, calibration_nA_per_native=0.1,
                      calibration_provenance="benchmark scale").field("point_source")
     circuit = jtfne.Circuit(("RS", "FS"), population, positions, population == 0, pre, post, w,
-                            connectivity, 1600.0)
+                            connectivity, 1600.0,
+                            delay_ms=W.edge_delay_steps(n, seed) * W.DT if delays else None)
     return Model(assemble(b.build()), circuit)
 
 
@@ -97,7 +107,8 @@ if __name__ == "__main__":
     args = parse_args()
     W = load_workload(args.bench_dir)
     t0 = time.perf_counter()
-    model = canonical_model(args.n, args.field, args.seed, args.connectivity, args.sample_ms, args.bench_dir)
+    model = canonical_model(args.n, args.field, args.seed, args.connectivity, args.sample_ms, args.bench_dir,
+                            args.delays, args.conductance)
     sim = jtfne.simulation(args.t_ms, W.DT, args.seed)
     jax.block_until_ready(model.params(sim.dt_ms))     # connectivity tables, field operator
     build_s = time.perf_counter() - t0
@@ -114,12 +125,16 @@ if __name__ == "__main__":
         cpu.append(time.process_time() - c0)
     run_s = float(np.median(runs))
     total = int(spikes.sum())
-    out = {"tool": "jaxfne", "n": args.n, "t_ms": args.t_ms, "field": args.field, "connectivity": args.connectivity,
+    n_e = W.n_exc(args.n)
+    per_cell = spikes.sum(axis=0)
+    out = {"tool": "jaxfne", "n": args.n, "delays": args.delays, "conductance": args.conductance, "t_ms": args.t_ms, "field": args.field, "connectivity": args.connectivity,
            "sample_ms": args.sample_ms,
            "build_s": round(build_s, 3), "compile_s": round(compile_s, 3),
            "first_call_minus_run_s": round(first - runs[0], 3), "run_s": round(run_s, 3),
            "runs": [round(x, 3) for x in runs], "cpu_s": round(float(np.median(cpu)), 3),
            "rate_hz": round(total / args.n / (args.t_ms / 1000.0), 3),
+           "rate_e": round(float(per_cell[:n_e].sum()) / n_e / (args.t_ms / 1000.0), 3),
+           "rate_i": round(float(per_cell[n_e:].sum()) / (args.n - n_e) / (args.t_ms / 1000.0), 3),
            "syn_events_per_s": round(total * W.K / run_s),
            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
            "jax": jax.__version__, "device": str(jax.devices()[0].device_kind),

@@ -54,6 +54,8 @@ def initial_carry(stages, params, n_cells: int):
     }
     if "projection" in params:                   # the source projects the field itself
         carry["projected"] = jnp.zeros_like(params["projection"]["state0"])
+    if source.needs_voltage:                     # conductance synapses read V at each step's start
+        carry["v"] = emitter.membrane_potential(carry["emitter"])
     return carry
 
 
@@ -83,7 +85,8 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
                                                step_key, dt, **noise)
         else:
-            src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"])
+            v_pre = (carry["v"],) if "v" in carry else ()
+            src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"], *v_pre)
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
                                                step_key, dt, **noise)
         # any non-finite v: v * 0 is 0 for every finite v and NaN otherwise, so the sum cannot
@@ -108,7 +111,8 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
                     out[m] = f[m]
         carry = {"emitter": em_state, "source": src_state, "spikes": spikes,
                  "bad_step": bad_step, "bad_cell": bad_cell,
-                 **({"projected": projected} if "projection" in params else {})}
+                 **({"projected": projected} if "projection" in params else {}),
+                 **({"v": v} if "v" in carry else {})}
         return carry, out
 
     def body(params, key, accumulate=False):

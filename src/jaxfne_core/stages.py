@@ -51,7 +51,8 @@ class Circuit:
     pre, post: (E,) int32 edge endpoints; weight: (E,) float32 signed native current jump.
     connectivity: ``dense`` or ``edge_list`` (how sources deliver the edges).
     thickness_um: column depth. compartments: the cells' compartment geometry, for emitters
-    of detailed cells (None for point neurons).
+    of detailed cells (None for point neurons). delay_ms: (E,) float transmission delay of
+    each edge (ms; sources round it to whole steps of at least one), or None: one step each.
     """
 
     population_names: tuple
@@ -65,6 +66,7 @@ class Circuit:
     thickness_um: float
     compartments: "Compartments | None" = None
     extra: Any = None            # emitter-specific build products, opaque to the host
+    delay_ms: "np.ndarray | None" = None
 
     @property
     def n_cells(self) -> int:
@@ -168,6 +170,14 @@ class Emitter(Stage):
         when it draws its own random numbers from ``key`` (the default)."""
         return None
 
+    def membrane_potential(self, state):
+        """(N,) membrane potential (mV) held in ``state``: by default ``state["v"]``. Read
+        before the first step by sources that need it (:attr:`Source.needs_voltage`)."""
+        if not (isinstance(state, Mapping) and "v" in state):
+            raise UsageError(f"{self.label} keeps no state['v']: override membrane_potential(state) "
+                             "to use sources that need the membrane potential")
+        return state["v"]
+
     def membrane_currents(self, params, state):
         """(S,) transmembrane current of every compartment (nA, outward positive) in ``state``.
 
@@ -229,8 +239,15 @@ class Source(Stage):
         """Deliver the previous step's ``spikes`` (N,) bool and decay.
 
         Returns ``(state, synaptic_current (N,), transmembrane (S,))``; transmembrane currents
-        are positive outward (a source), and each cell's sum to zero. Pure.
+        are positive outward (a source), and each cell's sum to zero. Pure. A source whose
+        :attr:`needs_voltage` is true is called ``step(params, state, spikes, v)`` with the
+        membrane potential (N,) mV at the start of the step (conductance synapses).
         """
+
+    @property
+    def needs_voltage(self) -> bool:
+        """Whether :meth:`step` takes the postsynaptic membrane potential (default False)."""
+        return False
 
     def tunables(self, circuit: Circuit) -> dict:
         """name -> (value, lower, upper[, "log"]) of this source's tunable scalars."""

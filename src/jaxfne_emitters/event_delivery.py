@@ -23,13 +23,14 @@ from jaxfne_emitters.events import SpikeEvents
 from .connectivity import event_chunk
 
 
-def _deliver(table, row_gain, spikes, state):
+def _deliver(table, row_gain, spikes, state, shift=None):
     """Flat multi-trial implementation. table (N + 1, K, 2) int32 [target, weight bits] (K:
     fan-out slots, plus any entries a source appends, such as field rows): targets index a
     trial's block of the state, padded slots point at scratch entries that stay 0; row_gain
     (T (N + 1),), or (N + 1,) shared by the trials; spikes (T N,) bool; state (T S,): each
     trial's block of S entries (synaptic state, scratch, anything the table targets), added
-    to in place."""
+    to in place. ``shift`` (scalar, or (T,) per trial): added to every target modulo the
+    block size, for a ring buffer of delayed arrivals whose current slot rotates."""
     n, width = table.shape[0] - 1, table.shape[1]
     trials = spikes.shape[0] // n
     block = state.shape[0] // trials
@@ -45,6 +46,9 @@ def _deliver(table, row_gain, spikes, state):
         target = buf[:-1, 0]
         gain = row_gain[row] if row_gain.shape[0] == n + 1 else row_gain[trial * (n + 1) + row]
         weight = jax.lax.bitcast_convert_type(buf[:-1, 1], jnp.float32) * jnp.repeat(gain, width)
+        if shift is not None:          # rotate into the ring: (target + shift) mod block
+            target = target + (shift if jnp.ndim(shift) == 0 else jnp.repeat(shift[trial], width))
+            target = jnp.where(target >= block, target - block, target)
         acc = acc.at[target + jnp.repeat(trial * block, width)].add(weight, mode="promise_in_bounds")
         return acc, events.indices((i + 1) * size, size), buf
 
@@ -72,3 +76,29 @@ def _deliver_batched(axis_size, in_batched, table, row_gain, spikes, state):
             row_gain = jnp.broadcast_to(row_gain[:, None], (axis_size, inner, n + 1))
         row_gain = row_gain.reshape(-1)
     return deliver(table, row_gain, spikes.reshape(-1), state.reshape(-1)).reshape(axis_size, -1), True
+
+
+@custom_vmap
+def deliver_ring(table, row_gain, spikes, ring, shift):
+    """:func:`deliver` into a ring buffer of delayed arrivals: ``ring`` (D S,) holds D slots of
+    S entries, the table's targets are ``(delay - 1) S + entry`` and ``shift`` (int32 scalar)
+    is ``cursor x S``, the offset of the slot that arrives now; targets wrap modulo D S."""
+    return _deliver(table, row_gain, spikes, ring, shift)
+
+
+@deliver_ring.def_vmap
+def _deliver_ring_batched(axis_size, in_batched, table, row_gain, spikes, ring, shift):
+    if in_batched[0]:
+        axes = [0 if b else None for b in in_batched]
+        return jax.vmap(_deliver, in_axes=axes)(table, row_gain, spikes, ring, shift), True
+    lead = lambda x, b: x if b else jnp.broadcast_to(x, (axis_size,) + x.shape)
+    spikes, ring, shift = (lead(x, b) for x, b in zip((spikes, ring, shift), in_batched[2:5]))
+    n, inner = table.shape[0] - 1, spikes.shape[1] // (table.shape[0] - 1)
+    if in_batched[1]:
+        if row_gain.shape[1] != inner * (n + 1):
+            row_gain = jnp.broadcast_to(row_gain[:, None], (axis_size, inner, n + 1))
+        row_gain = row_gain.reshape(-1)
+    if shift.ndim == 1 and inner > 1:                     # one shift per outer trial
+        shift = jnp.broadcast_to(shift[:, None], (axis_size, inner))
+    out = deliver_ring(table, row_gain, spikes.reshape(-1), ring.reshape(-1), shift.reshape(-1))
+    return out.reshape(axis_size, -1), True

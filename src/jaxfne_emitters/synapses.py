@@ -28,11 +28,12 @@ from jaxfne_core.claims import ChargeConservation, SourceCalibration
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.memory import InsufficientMemoryError, check_fits
 from jaxfne_core.stages import Circuit, ProjectingSource
-from jaxfne_core.validators import FieldValueError, number
+from jaxfne_core.validators import FieldValueError, number, one_of, optional
 
 from .connectivity import outgoing_table, row_channels
-from .event_delivery import deliver
+from .event_delivery import deliver, deliver_ring
 from .izhikevich import cell_type_of
+from .kinetics import conductance_scale, delay_steps, kernel_norm, nmda_block
 
 #: receptor -> (tau decay ms, reversal mV, excitatory?, default dendritic offset um)
 RECEPTORS = {
@@ -64,8 +65,32 @@ class CalibrationOptions:
                                   f"{self.calibration_provenance!r}")
 
 
+@attrs.frozen(kw_only=True)
+class KineticsOptions(CalibrationOptions):
+    """synapse_model: ``current`` (I_c = g_c) or ``conductance`` (I_c = g_c (E_c - V), NMDA with
+    the Mg2+ block; see kinetics). weights_at_mV: for conductances, the potential at which an
+    edge's |weight| is its current jump (default -65 mV: PSPs at rest as with currents).
+    normalisation: of dual-exponential kernels, ``peak`` (peak = weight) or ``charge``
+    (charge = weight x tau_decay); the same for kernels without rise. mg_mM: extracellular
+    Mg2+ (mM) for the NMDA block."""
+
+    synapse_model: str = attrs.field(default="current", validator=one_of("current", "conductance"))
+    weights_at_mV: float = attrs.field(default=-65.0, validator=number(-150, 50))
+    normalisation: str = attrs.field(default="peak", validator=one_of("peak", "charge"))
+    mg_mM: float = attrs.field(default=1.0, validator=number(0, 20))
+
+
 class _ChannelSource(ProjectingSource):
-    """Shared machinery: subclasses say which channels exist and which channel each edge uses."""
+    """Shared machinery: subclasses say which channels exist and which channel each edge uses.
+
+    Two step paths. Without delays beyond one step, rise times or conductances, the fast
+    path (``_advance``): one state per (channel, cell), spikes added in place. Otherwise the
+    kinetic path (``_advance_kinetic``): arrivals go to a ring buffer of delayed slots and
+    feed decay (and rise) states, read as currents or as conductances (see kinetics)."""
+
+    @property
+    def needs_voltage(self) -> bool:
+        return self.options.synapse_model == "conductance"
 
     def provides(self, upstream):
         out = {"charge_conservation": ChargeConservation.CONSERVED}
@@ -84,6 +109,32 @@ class _ChannelSource(ProjectingSource):
     def channels(self, circuit: Circuit):
         """-> (names, tau_ms (C,), excitatory (C,), offset_um (C,), edge_channel (E,))."""
 
+    @abc.abstractmethod
+    def kinetics(self, circuit: Circuit):
+        """-> (rise_ms (C,) (0: none), reversal_mV (C,) (NaN: none), nmda_block (C,) bool)."""
+
+    def _kinetic_arrays(self, circuit, dt):
+        """The kinetic path's settings, or None when the fast path applies."""
+        names, tau, exc, _, _ = self.channels(circuit)
+        rise, reversal, block = (np.asarray(x) for x in self.kinetics(circuit))
+        steps = delay_steps(circuit.delay_ms, circuit.n_edges, dt)
+        conductance = self.options.synapse_model == "conductance"
+        if not (conductance or np.any(rise > 0) or (steps.size and steps.max() > 1)):
+            return None
+        bad = [(n, float(r), float(t)) for n, r, t in zip(names, rise, tau) if not 0 <= r < t]
+        if bad:
+            raise ConfigError([("$.source.rise_ms", f"rise times must be >= 0 and below the decay time; got "
+                                f"(channel, rise, decay) {bad}")])
+        scale = np.ones(len(names), np.float32)
+        if conductance:
+            missing = [n for n, e in zip(names, reversal) if not np.isfinite(e)]
+            if missing:
+                raise ConfigError([("$.source.synapse_model", f"'conductance' needs a reversal potential for "
+                                    f"channel(s) {missing}; allowed: receptors with reversal_mV")])
+            scale = conductance_scale(reversal, exc, self.options.weights_at_mV)
+        return {"steps": steps, "rise": rise.astype(np.float32), "reversal": np.nan_to_num(reversal).astype(np.float32),
+                "block": block.astype(bool), "scale": scale}
+
     def positions_um(self, circuit):
         names, _, _, offsets, _ = self.channels(circuit)
         soma = circuit.positions_um
@@ -99,6 +150,9 @@ class _ChannelSource(ProjectingSource):
         return np.tile(np.arange(circuit.n_cells), 1 + n_ch)
 
     def init_params(self, circuit, dt):
+        kin = self._kinetic_arrays(circuit, dt)
+        if kin is not None:
+            return self._init_kinetic(circuit, dt, kin)
         names, tau, exc, _, ch = self.channels(circuit)
         n, c = circuit.n_cells, len(names)
         params = {"decay": jnp.asarray(np.exp(-dt / np.asarray(tau)), jnp.float32),
@@ -133,10 +187,104 @@ class _ChannelSource(ProjectingSource):
         params["state0"] = jnp.zeros((c * n + pad,), jnp.float32)
         return params
 
+    def _init_kinetic(self, circuit, dt, kin):
+        """Params of the kinetic path: per-channel kinetics and the delayed connectivity."""
+        names, tau, exc, _, ch = self.channels(circuit)
+        n, c = circuit.n_cells, len(names)
+        f32 = lambda x: jnp.asarray(x, jnp.float32)
+        rise = kin["rise"]
+        params = {"decay": f32(np.exp(-dt / np.asarray(tau))), "tau_ms": f32(tau), "rise_ms": f32(rise),
+                  "rise_decay": f32(np.where(rise > 0, np.exp(-dt / np.maximum(rise, 1e-30)), 0.0)),
+                  "channel_excitatory": jnp.asarray(exc, bool), "reversal_mV": f32(kin["reversal"]),
+                  "nmda": jnp.asarray(kin["block"]), "mg_mM": f32(self.options.mg_mM),
+                  "conductance_scale": f32(kin["scale"]),
+                  "gain_exc": f32(1.0), "gain_inh": f32(1.0),
+                  "calibration": f32(self.options.calibration_nA_per_native or 1.0), "dt_ms": f32(dt),
+                  "pre_gain": jnp.ones((n,), jnp.float32),
+                  "population": jnp.asarray(circuit.population, jnp.int32)}
+        lag = kin["steps"].astype(np.int64) - 1             # slots ahead of the one read now
+        n_slots = int(lag.max()) + 1 if lag.size else 1
+        segment = ch.astype(np.int64) * n + circuit.post
+        pad = 0
+        if circuit.connectivity == "dense":
+            lags = np.unique(lag) if lag.size else np.zeros(1, np.int64)
+            need = 4 * lags.size * c * n * n
+            if need > DENSE_MAX_BYTES:
+                raise InsufficientMemoryError(
+                    f"dense connectivity for n = {n} with {c} channels and {lags.size} distinct delays needs "
+                    f"{need / 2**30:.1f} GiB; allowed up to {DENSE_MAX_BYTES / 2**30:.0f} GiB: use "
+                    "network.connectivity = 'event'")
+            w = np.zeros((lags.size, c, n, n), np.float32)   # (delay, channel, post, pre)
+            np.add.at(w, (np.searchsorted(lags, lag), ch, circuit.post, circuit.pre), circuit.weight)
+            params["W"], params["dense_lag"] = jnp.asarray(w), jnp.asarray(lags, jnp.int32)
+        else:
+            params["pre"] = jnp.asarray(circuit.pre, jnp.int32)
+            params["lag"] = jnp.asarray(lag, jnp.int32)
+            params["segment"] = jnp.asarray(segment, jnp.int32)
+            params["w"] = jnp.asarray(circuit.weight, jnp.float32)
+        if circuit.connectivity == "event":
+            kmax = max(int(np.bincount(circuit.pre, minlength=n).max()) if circuit.pre.size else 0, 1)
+            pad = kmax
+            slot_size = c * n + kmax
+            check_fits((n + 1) * kmax * 8 * 2 + circuit.pre.size * 16 + 4 * n_slots * slot_size,
+                       f"the delayed event synapse table of {n} cells ({n_slots} delay slots)")
+            tgt, wt = outgoing_table(circuit.pre, lag * slot_size + segment, circuit.weight, n, c * n)
+            params["syn_table"] = jnp.asarray(np.stack([tgt.astype(np.int32), wt.view(np.int32)], axis=-1))
+        else:
+            check_fits(4 * n_slots * c * n, f"the delay ring of {n} cells ({n_slots} slots)")
+        params["state0"] = {"x": jnp.zeros((c, n), jnp.float32),
+                            **({"r": jnp.zeros((c, n), jnp.float32)} if np.any(rise > 0) else {}),
+                            "ring": jnp.zeros((n_slots, c * n + pad), jnp.float32),
+                            "cursor": jnp.zeros((), jnp.int32)}
+        return params
+
     def init_state(self, params):
-        """Flat (C N + pad,) synaptic currents: channel c of cell j at c N + j; with event
-        connectivity, kmax scratch entries (always 0) follow, where padded slots deliver."""
-        return jnp.zeros_like(params["state0"])
+        """Fast path: flat (C N + pad,) synaptic currents: channel c of cell j at c N + j; with
+        event connectivity, kmax scratch entries (always 0) follow, where padded slots deliver.
+        Kinetic path: {"x": decay state (C, N), "r": rise state (C, N) (with rise times),
+        "ring": delayed arrivals (D, C N + pad), "cursor": the slot read this step}."""
+        return jax.tree.map(jnp.zeros_like, params["state0"])
+
+    @staticmethod
+    def is_kinetic(params) -> bool:
+        return isinstance(params["state0"], dict)
+
+    def _advance_kinetic(self, params, state, spikes, v=None):
+        """Deliver this step's spikes into the ring, read the slot due now, update the kernel
+        states: -> (state, i_syn (N,), per-channel currents (C, N))."""
+        ring, cursor = state["ring"], state["cursor"]
+        slots, width = ring.shape
+        c, n = state["x"].shape
+        # the slot read last step is cleared now, before delivery: nothing writes the ring after
+        # it is read, so XLA updates it in place (clearing after the read copied it each step)
+        ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((1, width), ring.dtype), ((cursor - 1) % slots, 0))
+        if "syn_table" in params and spikes.dtype == jnp.bool_:
+            row_gain = jnp.concatenate([params["pre_gain"], jnp.zeros((1,), jnp.float32)])
+            ring = deliver_ring(params["syn_table"], row_gain, spikes, ring.reshape(-1),
+                                cursor * width).reshape(slots, width)
+        elif "W" in params:
+            s = spikes.astype(jnp.float32) * params["pre_gain"]
+            inc = jnp.einsum("kcji,i->kcj", params["W"], s).reshape(-1, c * n)
+            rows = (cursor + params["dense_lag"]) % slots
+            ring = ring.at[rows, :c * n].add(inc)
+        else:
+            s = spikes.astype(jnp.float32) * params["pre_gain"]
+            where = ((cursor + params["lag"]) % slots) * width + params["segment"]
+            ring = ring.reshape(-1).at[where].add(params["w"] * s[params["pre"]]).reshape(slots, width)
+        gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
+        scale = gain * params["conductance_scale"] * kernel_norm(params["tau_ms"], params["rise_ms"],
+                                                                 self.options.normalisation)
+        arrived = jax.lax.dynamic_slice(ring, (cursor, 0), (1, c * n)).reshape(c, n) * scale[:, None]
+        x = state["x"] * params["decay"][:, None] + arrived
+        new = {"x": x, "ring": ring, "cursor": (cursor + 1) % slots}
+        g = x
+        if "r" in state:
+            new["r"] = state["r"] * params["rise_decay"][:, None] + arrived
+            g = x - new["r"]
+        if v is not None:
+            block = jnp.where(params["nmda"][:, None], nmda_block(v[None, :], params["mg_mM"]), 1.0)
+            g = g * (params["reversal_mV"][:, None] - v[None, :]) * block
+        return new, jnp.sum(g, axis=0), g
 
     def delivered(self, params, spikes):
         """(C, N) synaptic-current increments from the previous step's spikes (dense and
@@ -179,7 +327,12 @@ class _ChannelSource(ProjectingSource):
             i_syn = i_syn + state[k * n:(k + 1) * n]
         return state, i_syn
 
-    def step(self, params, state, spikes):
+    def step(self, params, state, spikes, v=None):
+        if self.is_kinetic(params):
+            if self.needs_voltage and v is None:
+                raise ValueError("conductance synapses need the membrane potential: step(params, state, spikes, v)")
+            state, i_syn, per_channel = self._advance_kinetic(params, state, spikes, v)
+            return state, i_syn, params["calibration"] * jnp.concatenate([i_syn, -per_channel.reshape(-1)])
         state, i_syn = self._advance(params, state, spikes)
         transmembrane = params["calibration"] * jnp.concatenate([i_syn, -state[:i_syn.shape[0] * params["decay"].shape[0]]])
         return state, i_syn, transmembrane
@@ -194,8 +347,9 @@ class _ChannelSource(ProjectingSource):
         of the synapse table, targeting z (kept after the synaptic state), so one gather and
         one scatter deliver synapses and field together. Needs the event tables (else None).
         Returns {"rows": F (N + 1, R) for float spikes, "table": the extended table,
-        "state0": zeros for synaptic state, scratch and z}."""
-        if "syn_table" not in params:
+        "state0": zeros for synaptic state, scratch and z}. None on the kinetic path (delays,
+        rise times and conductances are not linear in one decaying state per channel)."""
+        if "syn_table" not in params or self.is_kinetic(params):
             return None
         import scipy.sparse
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
@@ -257,19 +411,26 @@ class _ChannelSource(ProjectingSource):
         for i, ch in enumerate(self.channels(circuit)[0]):
             if f"tau_ms.{ch}" in values:
                 params["decay"] = params["decay"].at[i].set(jnp.exp(-params["dt_ms"] / values[f"tau_ms.{ch}"]))
+                if "tau_ms" in params:          # the kinetic path's normalisation follows tau
+                    params["tau_ms"] = params["tau_ms"].at[i].set(values[f"tau_ms.{ch}"])
         if "calibration_nA_per_native" in values:
             params["calibration"] = jnp.asarray(values["calibration_nA_per_native"], jnp.float32)
         return params
 
 
 @attrs.frozen
-class ExponentialOptions(CalibrationOptions):
-    """tau_ms: decay of both channels. exc_offset_um / inh_offset_um: height of the excitatory
-    and inhibitory synaptic sites above the soma (um; negative = below)."""
+class ExponentialOptions(KineticsOptions):
+    """tau_ms: decay of both channels. rise_ms: their rise time (0: the current jumps).
+    exc_offset_um / inh_offset_um: height of the excitatory and inhibitory synaptic sites
+    above the soma (um; negative = below). exc_reversal_mV / inh_reversal_mV: reversal
+    potentials for ``synapse_model = conductance``."""
 
     tau_ms: float = attrs.field(default=5.0, validator=number(0, lo_open=True))
+    rise_ms: float = attrs.field(default=0.0, validator=number(0, 10_000))
     exc_offset_um: float = attrs.field(default=150.0, validator=number(-2000, 2000))
     inh_offset_um: float = attrs.field(default=50.0, validator=number(-2000, 2000))
+    exc_reversal_mV: float = attrs.field(default=0.0, validator=number(-150, 100))
+    inh_reversal_mV: float = attrs.field(default=-80.0, validator=number(-150, 100))
 
 
 class ExponentialSource(_ChannelSource):
@@ -283,6 +444,11 @@ class ExponentialSource(_ChannelSource):
         ch = np.where(circuit.excitatory[circuit.pre], 0, 1).astype(np.int32)
         return (("exc", "inh"), np.array([o.tau_ms, o.tau_ms]), np.array([True, False]),
                 np.array([o.exc_offset_um, o.inh_offset_um]), ch)
+
+    def kinetics(self, circuit):
+        o = self.options
+        return (np.array([o.rise_ms, o.rise_ms]), np.array([o.exc_reversal_mV, o.inh_reversal_mV]),
+                np.array([False, False]))
 
 
 def _check_receptor_map(inst, attr, value):
@@ -305,6 +471,10 @@ def _check_receptor_numbers(inst, attr, value):
         raise FieldValueError(attr.name, f"unknown receptor(s) {bad!r} in {attr.name!r}; allowed: {sorted(known)}")
     if attr.name == "tau_ms" and any(not 0 < v <= 10_000 for v in value.values()):
         raise FieldValueError(attr.name, f"'tau_ms' must be in (0, 10000] ms, got {value!r}")
+    if attr.name == "rise_ms" and any(not 0 <= v <= 10_000 for v in value.values()):
+        raise FieldValueError(attr.name, f"'rise_ms' must be in [0, 10000] ms, got {value!r}")
+    if attr.name == "reversal_mV" and any(not -150 <= v <= 100 for v in value.values()):
+        raise FieldValueError(attr.name, f"'reversal_mV' must be in [-150, 100] mV, got {value!r}")
     if attr.name == "offset_um" and any(not -2000 <= v <= 2000 for v in value.values()):
         raise FieldValueError(attr.name, f"'offset_um' must be in [-2000, 2000] um (a dendritic site within "
                               f"reach of its soma), got {value!r}")
@@ -312,24 +482,33 @@ def _check_receptor_numbers(inst, attr, value):
 
 @attrs.frozen
 class CustomReceptor:
-    """A receptor defined in the configuration: decay (ms), sign, synaptic-site height (um)."""
+    """A receptor defined in the configuration: decay (ms), sign, synaptic-site height (um),
+    and for conductance synapses its reversal potential (mV), rise time (ms) and whether
+    Mg2+ blocks it as NMDA receptors."""
 
     tau_ms: float = attrs.field(validator=number(0, lo_open=True))
     excitatory: bool
     offset_um: float = attrs.field(default=100.0, validator=number(-2000, 2000))
+    reversal_mV: Optional[float] = attrs.field(default=None, validator=optional(number(-150, 100)))
+    rise_ms: float = attrs.field(default=0.0, validator=number(0, 10_000))
+    nmda_block: bool = False
 
 
 @attrs.frozen
-class ReceptorOptions(CalibrationOptions):
+class ReceptorOptions(KineticsOptions):
     """custom_receptors: extra receptors by name (e.g. a slow dendritic GABA_A).
     receptor_by_population: presynaptic population (type or ``<layer>_<type>``) -> receptor of
-    its synapses (default: excitatory -> AMPA, inhibitory -> GABA_A). tau_ms / offset_um:
-    per-receptor overrides of the decay time constant (ms) and synaptic-site height (um)."""
+    its synapses (default: excitatory -> AMPA, inhibitory -> GABA_A). tau_ms / offset_um /
+    rise_ms / reversal_mV: per-receptor overrides of the decay time constant (ms), synaptic-site
+    height (um), rise time (ms; default 0) and reversal potential (mV; AMPA 0, NMDA 0, GABA_A
+    -80, GABA_B -95)."""
 
     custom_receptors: Optional[dict[str, CustomReceptor]] = None
     receptor_by_population: Optional[dict[str, str]] = attrs.field(default=None, validator=_check_receptor_map)
     tau_ms: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_receptor_numbers)
     offset_um: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_receptor_numbers)
+    rise_ms: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_receptor_numbers)
+    reversal_mV: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_receptor_numbers)
 
 
 class ReceptorExponentialSource(_ChannelSource):
@@ -340,8 +519,25 @@ class ReceptorExponentialSource(_ChannelSource):
 
     def receptor_table(self) -> dict:
         """name -> (tau ms, reversal or None, excitatory, offset um), built-ins and custom."""
-        custom = {k: (v.tau_ms, None, v.excitatory, v.offset_um) for k, v in (self.options.custom_receptors or {}).items()}
+        custom = {k: (v.tau_ms, v.reversal_mV, v.excitatory, v.offset_um)
+                  for k, v in (self.options.custom_receptors or {}).items()}
         return {**RECEPTORS, **custom}
+
+    def _used_receptors(self, circuit):
+        table = self.receptor_table()
+        excitatory = [bool(circuit.excitatory[circuit.population == i].any())
+                      for i in range(len(circuit.population_names))]
+        pop_receptor = [self.receptor_of(n, e) for n, e in zip(circuit.population_names, excitatory)]
+        return [r for r in table if r in pop_receptor]
+
+    def kinetics(self, circuit):
+        o, table = self.options, self.receptor_table()
+        custom = o.custom_receptors or {}
+        used = self._used_receptors(circuit)
+        rise = [(o.rise_ms or {}).get(r, custom[r].rise_ms if r in custom else 0.0) for r in used]
+        rev = [(o.reversal_mV or {}).get(r, table[r][1]) for r in used]
+        block = [r == "NMDA" or (r in custom and custom[r].nmda_block) for r in used]
+        return np.array(rise, float), np.array([np.nan if e is None else e for e in rev], float), np.array(block)
 
     def receptor_of(self, population_name: str, excitatory: bool) -> str:
         """The receptor of a presynaptic population's synapses: an override by its name or by
