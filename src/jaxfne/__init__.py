@@ -11,6 +11,8 @@ from jaxfne_core import *  # noqa: F401,F403
 from jaxfne_core import __all__ as _core_all
 from jaxfne_core import __version__  # noqa: F401
 from jaxfne_core.evaluator import Evaluator, LocalEvaluator
+from jaxfne_formats.circuit_io import load_circuit, save_circuit
 from jaxfne_tasks.paradigm import global_local_oddball, standard_visual_omission
 
-__all__ = list(_core_all) + ["Evaluator", "LocalEvaluator", "global_local_oddball", "standard_visual_omission"]
+__all__ = list(_core_all) + ["Evaluator", "LocalEvaluator", "global_local_oddball", "load_circuit", "save_circuit",
+                              "standard_visual_omission"]

@@ -4,7 +4,7 @@ from .plugins import hookimpl  # noqa: I001  (first: plugins import it from here
 from .assemble import Pipeline, assemble
 from .builder import ConfigBuilder, configuration
 from .claims import Amplitude, ChargeConservation, FieldSolver, SourceCalibration, truth_labels
-from .config import (Configuration, NetworkConfig, ObjectiveConfig, Simulation, StageConfig,
+from .config import (Configuration, NetworkConfig, ObjectiveConfig, PathwayConfig, Simulation, StageConfig,
                      TermConfig, config_from_dict, config_to_dict, load_config, save_config)
 from .errors import (ConfigError, DuplicateStageError, IncompatibleStagesError, JaxfneError,
                      MissingExtraError, MissingSignalError, NotYetAvailableError, OutputExistsError,
@@ -19,7 +19,7 @@ from .readouts import ReadoutResult, ReadoutSpec, compute_readout, readout_spec
 from .receipts import RunReceipt, save_receipt
 from .registry import Registry
 from .signals import Signals
-from .stages import (Circuit, Command, Emitter, Field, MembraneSource, Optimizer, Paradigm, Probe,
+from .stages import (Circuit, Command, Emitter, Field, MembraneSource, Optimizer, Paradigm, Pathway, Probe,
                      ProjectingSource, Source)
 from .tuning import (OptimizerSpec, OptimResult, TuneProblem, TuneReport, agsdr, gsdr, optax_adam,
                      optax_sgd, random_search)
@@ -28,14 +28,14 @@ from .version import PLUGIN_API_VERSION, __version__
 __all__ = [
     "hookimpl", "Pipeline", "assemble", "ConfigBuilder", "configuration", "Amplitude",
     "ChargeConservation", "FieldSolver", "SourceCalibration", "truth_labels", "Configuration",
-    "NetworkConfig", "ObjectiveConfig", "Simulation", "StageConfig", "TermConfig",
+    "NetworkConfig", "PathwayConfig", "ObjectiveConfig", "Simulation", "StageConfig", "TermConfig",
     "config_from_dict", "config_to_dict", "load_config", "save_config", "ConfigError",
     "DuplicateStageError", "IncompatibleStagesError", "JaxfneError", "MissingExtraError",
     "MissingSignalError", "NotYetAvailableError", "OutputExistsError", "SimulationDivergedError",
     "UnknownStageError", "InsufficientMemoryError", "Metric", "Model", "construct", "simulation", "Objective",
     "ObjectiveReport", "objective", "default_registry", "load_registry", "make_plugin_manager",
     "Port", "ReadoutResult", "ReadoutSpec", "compute_readout", "readout_spec", "RunReceipt",
-    "save_receipt", "Registry", "Signals", "Circuit", "Emitter", "Field", "Optimizer", "Probe",
+    "save_receipt", "Registry", "Signals", "Circuit", "Pathway", "Emitter", "Field", "Optimizer", "Probe",
     "Source", "MembraneSource", "ProjectingSource", "Paradigm", "Command", "TuneReport", "OptimizerSpec", "OptimResult", "TuneProblem", "agsdr", "gsdr",
     "optax_adam", "optax_sgd", "random_search", "PLUGIN_API_VERSION", "__version__",
 ]

@@ -47,6 +47,50 @@ class LayerConfig:
 
 
 @attrs.frozen
+class PathwayConfig:
+    """Connectivity from the cells of population(s) ``pre`` to those of ``post``: a population
+    name (``L4_E``), a cell class (``E``: every population of that class) or ``*``.
+
+    p: connection probability of each ordered pair (no self-connections), or indegree: the
+    number of presynaptic partners of every postsynaptic cell (drawn without replacement).
+    lateral_sigma_um: if set, a pair at lateral (x-y) distance r is weighted by
+    exp(-r^2 / (2 sigma^2)) (p is the probability at r = 0; in-degree partners are drawn with
+    that weight). weight: magnitude of the synaptic jump (native), drawn by weight_dist:
+    ``uniform`` U(0, weight) (the default network's rule), ``constant``, ``normal``
+    (mean weight, SD weight_sd, clipped at 0) or ``lognormal`` (mean weight, SD weight_sd); the
+    sign is the presynaptic cell's. receptor: the receptor of these synapses (for sources with
+    receptors; default: the presynaptic population's). delay_ms: transmission delay (default:
+    the network's), uniform in delay_ms +- delay_spread_ms; sources round it to whole steps."""
+
+    pre: str
+    post: str
+    p: Optional[float] = attrs.field(default=None, validator=attrs.validators.optional(number(0, 1)))
+    indegree: Optional[int] = attrs.field(default=None, validator=attrs.validators.optional(number(0, 1_000_000)))
+    weight: float = attrs.field(default=1.0, validator=number(0, 1e6))
+    weight_dist: str = attrs.field(default="uniform", validator=one_of("uniform", "constant", "normal", "lognormal"))
+    weight_sd: float = attrs.field(default=0.0, validator=number(0, 1e6))
+    receptor: Optional[str] = None
+    delay_ms: Optional[float] = attrs.field(default=None, validator=attrs.validators.optional(number(0, 1000)))
+    delay_spread_ms: float = attrs.field(default=0.0, validator=number(0, 1000))
+    lateral_sigma_um: Optional[float] = attrs.field(default=None,
+                                                    validator=attrs.validators.optional(number(0, 10_000, lo_open=True)))
+
+    def __attrs_post_init__(self):
+        if (self.p is None) == (self.indegree is None):
+            raise FieldValueError("p", f"pathway {self.name!r}: give exactly one of 'p' and 'indegree', got "
+                                  f"p = {self.p!r}, indegree = {self.indegree!r}")
+        if self.weight_dist == "lognormal" and self.weight <= 0:
+            raise FieldValueError("weight", f"pathway {self.name!r}: a lognormal weight needs a mean > 0")
+        if self.delay_ms is not None and self.delay_spread_ms > self.delay_ms:
+            raise FieldValueError("delay_spread_ms", f"pathway {self.name!r}: delay_spread_ms {self.delay_spread_ms} "
+                                  f"exceeds delay_ms {self.delay_ms}; allowed: delays that stay >= 0")
+
+    @property
+    def name(self) -> str:
+        return f"{self.pre}->{self.post}"
+
+
+@attrs.frozen
 class NetworkConfig:
     """The circuit's geometry and connectivity.
 
@@ -59,6 +103,10 @@ class NetworkConfig:
     edge list). p_connect: connection probability for each ordered pair.
     weight_exc / weight_inh: magnitude of the synaptic-current jump (native units) one
     presynaptic spike causes; drawn uniformly in [0, weight]. seed: placement/connectivity seed.
+    pathways: connectivity per (pre -> post) population pair (:class:`PathwayConfig`); when
+    given they replace p_connect, p_between_layers and the weights above (pairs no pathway
+    names stay unconnected). delay_ms / delay_spread_ms: transmission delay of every synapse
+    without a pathway delay of its own, uniform in delay_ms +- spread (default: one step).
     """
 
     name: str = "column"
@@ -73,8 +121,16 @@ class NetworkConfig:
     seed: int = attrs.field(default=0, validator=number(0, 2**32 - 1))
     layers: Optional[tuple[LayerConfig, ...]] = None
     p_between_layers: Optional[float] = attrs.field(default=None, validator=attrs.validators.optional(number(0, 1)))
+    pathways: Optional[tuple[PathwayConfig, ...]] = None
+    delay_ms: Optional[float] = attrs.field(default=None, validator=attrs.validators.optional(number(0, 1000)))
+    delay_spread_ms: float = attrs.field(default=0.0, validator=number(0, 1000))
 
     def __attrs_post_init__(self):
+        if self.pathways is not None and self.p_between_layers is not None:
+            raise FieldValueError("p_between_layers", "not allowed with 'pathways', which set every pair's connectivity")
+        if self.delay_spread_ms > (self.delay_ms if self.delay_ms is not None else 0.0):
+            raise FieldValueError("delay_spread_ms", f"{self.delay_spread_ms} exceeds delay_ms {self.delay_ms}; "
+                                  "allowed: a spread within the delay")
         if self.layers is None:
             if self.p_between_layers is not None:
                 raise FieldValueError("p_between_layers", "needs 'layers'")
@@ -236,7 +292,8 @@ class Configuration:
     schema: str = attrs.field(default=SCHEMA, validator=one_of(SCHEMA))
 
 
-CONFIG_SECTIONS = (("network", NetworkConfig), ("network.layers[]", LayerConfig), ("simulation", Simulation),
+CONFIG_SECTIONS = (("network", NetworkConfig), ("network.layers[]", LayerConfig),
+                   ("network.pathways[]", PathwayConfig), ("simulation", Simulation),
                    ("task", TaskConfig), ("task.drives[]", DriveConfig), ("objective.terms[]", TermConfig))
 """The non-stage sections of a configuration, for the options documentation."""
 

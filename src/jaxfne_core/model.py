@@ -6,6 +6,8 @@ does not recompile.
 """
 from __future__ import annotations
 
+import hashlib
+
 from collections.abc import Iterable
 import math
 import numbers
@@ -62,6 +64,7 @@ class Model:
     def __init__(self, pipeline: Pipeline, circuit=None, tuned: Optional[dict] = None):
         self.pipeline = pipeline
         self.circuit = circuit if circuit is not None else pipeline.emitter.build(pipeline.config.network)
+        self._given_circuit = circuit is not None        # not drawn from the config: the receipt hashes it
         self.emitter = pipeline.emitter.bind(self.circuit)       # the stage that steps this circuit
         self.stages = {**pipeline.stages, "emitter": self.emitter}
         self.tuned = dict(tuned or {})
@@ -428,6 +431,8 @@ class Model:
         cfg_dict = config_to_dict(cfg, self.registry)
         if self.tuned:
             cfg_dict = {**cfg_dict, "tuned_parameters": {k: float(v) for k, v in sorted(self.tuned.items())}}
+        if self._given_circuit:
+            cfg_dict = {**cfg_dict, "network_sha256": circuit_digest(self.circuit)}
         diagnostics = {}
         if self.pipeline.field is not None:
             diagnostics = self.pipeline.field.diagnostics(
@@ -459,7 +464,23 @@ class Model:
 
     def with_tuned(self, values: dict) -> "Model":
         """A new model (same pipeline and circuit) with tunables ``values`` set on top of this one's."""
-        return Model(self.pipeline, self.circuit, {**self.tuned, **values})
+        model = Model(self.pipeline, self.circuit, {**self.tuned, **values})
+        model._given_circuit = self._given_circuit
+        return model
+
+
+def circuit_digest(circuit) -> str:
+    """SHA-256 of a circuit's cells and edges (names, populations, positions, signs, edges,
+    weights, delays, pathways): what a receipt records of a network given to the Model."""
+    h = hashlib.sha256(repr((circuit.population_names, circuit.connectivity, float(circuit.thickness_um),
+                             [(p.name, p.receptor) for p in circuit.pathways])).encode())
+    for a in (circuit.population, circuit.positions_um, circuit.excitatory, circuit.pre, circuit.post,
+              circuit.weight, circuit.delay_ms, circuit.edge_pathway):
+        if a is not None:
+            a = np.ascontiguousarray(a)
+            h.update(f"{a.dtype}{a.shape}".encode())
+            h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def construct(cfg, *, registry=None) -> Model:

@@ -52,7 +52,10 @@ class Circuit:
     connectivity: ``dense`` or ``edge_list`` (how sources deliver the edges).
     thickness_um: column depth. compartments: the cells' compartment geometry, for emitters
     of detailed cells (None for point neurons). delay_ms: (E,) float transmission delay of
-    each edge (ms; sources round it to whole steps of at least one), or None: one step each.
+    each edge (ms; sources round it to whole steps of at least one; NaN: one step), or None:
+    one step each.
+    pathways: the declared pathways (:class:`Pathway`), and edge_pathway (E,) int32 the one
+    each edge belongs to (None: no pathways declared).
     """
 
     population_names: tuple
@@ -67,6 +70,8 @@ class Circuit:
     compartments: "Compartments | None" = None
     extra: Any = None            # emitter-specific build products, opaque to the host
     delay_ms: "np.ndarray | None" = None
+    pathways: tuple = ()
+    edge_pathway: "np.ndarray | None" = None
 
     @property
     def n_cells(self) -> int:
@@ -75,6 +80,15 @@ class Circuit:
     @property
     def n_edges(self) -> int:
         return int(self.pre.shape[0])
+
+
+@attrs.frozen
+class Pathway:
+    """A declared pathway of a circuit: its name (``pre->post``) and the receptor its synapses
+    use (None: the source's default for the presynaptic population)."""
+
+    name: str
+    receptor: "str | None" = None
 
 
 @attrs.frozen(eq=False)

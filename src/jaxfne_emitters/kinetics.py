@@ -37,12 +37,14 @@ MAX_DELAY_STEPS = 100_000
 
 def delay_steps(delay_ms, n_edges: int, dt: float) -> np.ndarray:
     """(E,) int32 delays in whole steps of ``dt`` ms (nearest step; 1 where ``delay_ms`` is
-    None). Raises ConfigError for a delay below half a step, non-finite or too long."""
+    None or NaN, the default). Raises ConfigError for a delay below half a step, infinite or
+    too long."""
     if delay_ms is None:
         return np.ones(n_edges, np.int32)
     d = np.asarray(delay_ms, np.float64)
     if d.shape != (n_edges,):
         raise ConfigError([("$.network.delay_ms", f"has shape {d.shape}; allowed: one delay per edge ({n_edges},)")])
+    d = np.where(np.isnan(d), dt, d)
     if d.size and (not np.all(np.isfinite(d)) or d.min() < 0.5 * dt):
         raise ConfigError([("$.network.delay_ms", f"delays must be finite and at least one step (dt = {dt} ms); "
                             f"got a minimum of {float(np.nanmin(d)) if d.size else 0.0} ms")])

@@ -18,6 +18,7 @@ from jaxfne_core.validators import FieldValueError
 
 from .connectivity import random_edges, resolve_connectivity
 from .layout import interleaved_cells, layered_cells, population_counts
+from .pathways import draw_delays, pathway_edges
 
 
 def cell_class_of(population: str) -> str:
@@ -43,7 +44,8 @@ def check_fractions(known=None):
 def build_point_network(network, fractions: dict, is_excitatory, rng, *, float_spikes=False,
                         known_classes=None, v_init_mV: float = 0.0, v_init_spread_mV: float = 0.0) -> Circuit:
     """Place cells (``fractions`` {class: share}, or ``network.layers``' counts), draw random
-    edges with signs from ``is_excitatory(class) -> bool`` and pick the delivery path.
+    edges (``network.pathways``, else ``p_connect``) with signs from ``is_excitatory(class) ->
+    bool`` and delays, and pick the delivery path.
     ``known_classes``: the classes the emitter has parameters for (layer populations must map
     onto one of them). With ``v_init_spread_mV`` > 0 each cell's initial V is drawn uniformly in
     v_init_mV +- spread (after the edges, so connectivity does not depend on it) and kept in
@@ -62,13 +64,19 @@ def build_point_network(network, fractions: dict, is_excitatory, rng, *, float_s
             raise ConfigError([("$.network.layers", f"unknown cell class(es) in {bad}; allowed: "
                                 f"{sorted(known_classes)} (as '<class>' or '<layer>_<class>')")])
     exc = np.array([bool(is_excitatory(cell_class_of(names[i]))) for i in pop], bool)
-    pre, post, w = random_edges(exc, network.p_connect, network.weight_exc, network.weight_inh, rng,
-                                group, network.p_between_layers)
+    pathways, edge_pathway = (), None
+    if network.pathways is not None:
+        pre, post, w, delay, edge_pathway, pathways = pathway_edges(network, names, pop, pos, exc, cell_class_of, rng)
+    else:
+        pre, post, w = random_edges(exc, network.p_connect, network.weight_exc, network.weight_inh, rng,
+                                    group, network.p_between_layers)
+        delay = draw_delays(network.delay_ms, network.delay_spread_ms, pre.size, rng)
     connectivity = resolve_connectivity(network.connectivity, network.n, pre.size, float_spikes=float_spikes)
     extra = None
     if v_init_spread_mV > 0:
         extra = {"v_init_mV": (v_init_mV + v_init_spread_mV * rng.uniform(-1.0, 1.0, network.n)).astype(np.float32)}
-    return Circuit(names, pop, pos, exc, pre, post, w, connectivity, network.thickness_um, extra=extra)
+    return Circuit(names, pop, pos, exc, pre, post, w, connectivity, network.thickness_um, extra=extra,
+                   delay_ms=delay, pathways=pathways, edge_pathway=edge_pathway)
 
 
 def initial_v(circuit: Circuit, v_init_mV: float):

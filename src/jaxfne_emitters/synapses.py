@@ -115,11 +115,14 @@ class _ChannelSource(ProjectingSource):
 
     def _kinetic_arrays(self, circuit, dt):
         """The kinetic path's settings, or None when the fast path applies."""
-        names, tau, exc, _, _ = self.channels(circuit)
+        names, tau, exc, _, ch = self.channels(circuit)
         rise, reversal, block = (np.asarray(x) for x in self.kinetics(circuit))
         steps = delay_steps(circuit.delay_ms, circuit.n_edges, dt)
         conductance = self.options.synapse_model == "conductance"
-        if not (conductance or np.any(rise > 0) or (steps.size and steps.max() > 1)):
+        first = np.zeros(circuit.n_cells, np.int64)
+        first[circuit.pre[::-1]] = ch[::-1]
+        mixed = bool(np.any(first[circuit.pre] != ch))     # a cell's synapses in several channels
+        if not (conductance or mixed or np.any(rise > 0) or (steps.size and steps.max() > 1)):
             return None
         bad = [(n, float(r), float(t)) for n, r, t in zip(names, rise, tau) if not 0 <= r < t]
         if bad:
@@ -185,6 +188,41 @@ class _ChannelSource(ProjectingSource):
             params["row_channel"] = jnp.asarray(row_channels(circuit.pre, ch, n), jnp.int32)
         pad = params["syn_table"].shape[1] if "syn_table" in params else 0
         params["state0"] = jnp.zeros((c * n + pad,), jnp.float32)
+        dense_index = ((ch.astype(np.int64) * n + circuit.post) * n + circuit.pre)
+        params.update(self._pathway_arrays(circuit, ch * n + circuit.post, dense_index, c * n))
+        return params
+
+    @staticmethod
+    def _pathway_arrays(circuit, table_target, dense_index, dummy):
+        """With pathways declared: the drawn weights and each synapse's pathway, from which
+        :meth:`apply_tunables` rebuilds the weights for per-pathway gains (once per run, O(E))."""
+        if circuit.edge_pathway is None or not circuit.pathways:
+            return {}
+        which = circuit.edge_pathway
+        out = {"pathway_gain": jnp.ones((len(circuit.pathways),), jnp.float32),
+               "w0": jnp.asarray(circuit.weight, jnp.float32), "edge_pathway": jnp.asarray(which, jnp.int32)}
+        if circuit.connectivity == "dense":
+            out["dense_index"] = jnp.asarray(dense_index, jnp.int32)
+        if circuit.connectivity == "event":
+            _, w0 = outgoing_table(circuit.pre, table_target, circuit.weight, circuit.n_cells, dummy)
+            _, slot_path = outgoing_table(circuit.pre, table_target, which.astype(np.float32), circuit.n_cells, dummy)
+            out["table_w0"] = jnp.asarray(w0)
+            out["table_pathway"] = jnp.asarray(slot_path.astype(np.int32))
+        return out
+
+    @staticmethod
+    def _scale_pathways(params):
+        """Weights = drawn weights x their pathway's gain, in every connectivity array."""
+        g = params["pathway_gain"]
+        params = dict(params)
+        if "w" in params:
+            params["w"] = params["w0"] * g[params["edge_pathway"]]
+        if "table_w0" in params:
+            w = jax.lax.bitcast_convert_type(params["table_w0"] * g[params["table_pathway"]], jnp.int32)
+            params["syn_table"] = params["syn_table"].at[:, :, 1].set(w)
+        if "dense_index" in params:
+            w = params["w0"] * g[params["edge_pathway"]]
+            params["W"] = jnp.zeros(params["W"].size, jnp.float32).at[params["dense_index"]].add(w).reshape(params["W"].shape)
         return params
 
     def _init_kinetic(self, circuit, dt, kin):
@@ -196,7 +234,9 @@ class _ChannelSource(ProjectingSource):
         params = {"decay": f32(np.exp(-dt / np.asarray(tau))), "tau_ms": f32(tau), "rise_ms": f32(rise),
                   "rise_decay": f32(np.where(rise > 0, np.exp(-dt / np.maximum(rise, 1e-30)), 0.0)),
                   "channel_excitatory": jnp.asarray(exc, bool), "reversal_mV": f32(kin["reversal"]),
-                  "nmda": jnp.asarray(kin["block"]), "mg_mM": f32(self.options.mg_mM),
+                  # indices of the Mg2+-blocked channels: its length is static, so none costs nothing
+                  "nmda_channels": jnp.asarray(np.nonzero(kin["block"])[0], jnp.int32),
+                  "mg_mM": f32(self.options.mg_mM),
                   "conductance_scale": f32(kin["scale"]),
                   "gain_exc": f32(1.0), "gain_inh": f32(1.0),
                   "calibration": f32(self.options.calibration_nA_per_native or 1.0), "dt_ms": f32(dt),
@@ -206,6 +246,7 @@ class _ChannelSource(ProjectingSource):
         n_slots = int(lag.max()) + 1 if lag.size else 1
         segment = ch.astype(np.int64) * n + circuit.post
         pad = 0
+        dense_index = None
         if circuit.connectivity == "dense":
             lags = np.unique(lag) if lag.size else np.zeros(1, np.int64)
             need = 4 * lags.size * c * n * n
@@ -215,7 +256,8 @@ class _ChannelSource(ProjectingSource):
                     f"{need / 2**30:.1f} GiB; allowed up to {DENSE_MAX_BYTES / 2**30:.0f} GiB: use "
                     "network.connectivity = 'event'")
             w = np.zeros((lags.size, c, n, n), np.float32)   # (delay, channel, post, pre)
-            np.add.at(w, (np.searchsorted(lags, lag), ch, circuit.post, circuit.pre), circuit.weight)
+            dense_index = np.ravel_multi_index((np.searchsorted(lags, lag), ch, circuit.post, circuit.pre), w.shape)
+            np.add.at(w.reshape(-1), dense_index, circuit.weight)
             params["W"], params["dense_lag"] = jnp.asarray(w), jnp.asarray(lags, jnp.int32)
         else:
             params["pre"] = jnp.asarray(circuit.pre, jnp.int32)
@@ -232,8 +274,10 @@ class _ChannelSource(ProjectingSource):
             params["syn_table"] = jnp.asarray(np.stack([tgt.astype(np.int32), wt.view(np.int32)], axis=-1))
         else:
             check_fits(4 * n_slots * c * n, f"the delay ring of {n} cells ({n_slots} slots)")
-        params["state0"] = {"x": jnp.zeros((c, n), jnp.float32),
-                            **({"r": jnp.zeros((c, n), jnp.float32)} if np.any(rise > 0) else {}),
+        slot_size = c * n + pad
+        params.update(self._pathway_arrays(circuit, lag * slot_size + segment, dense_index, c * n))
+        params["state0"] = {"x": jnp.zeros((c * n,), jnp.float32),
+                            **({"r": jnp.zeros((c * n,), jnp.float32)} if np.any(rise > 0) else {}),
                             "ring": jnp.zeros((n_slots, c * n + pad), jnp.float32),
                             "cursor": jnp.zeros((), jnp.int32)}
         return params
@@ -241,7 +285,7 @@ class _ChannelSource(ProjectingSource):
     def init_state(self, params):
         """Fast path: flat (C N + pad,) synaptic currents: channel c of cell j at c N + j; with
         event connectivity, kmax scratch entries (always 0) follow, where padded slots deliver.
-        Kinetic path: {"x": decay state (C, N), "r": rise state (C, N) (with rise times),
+        Kinetic path: {"x": decay state (C N,), "r": rise state (C N,) (with rise times),
         "ring": delayed arrivals (D, C N + pad), "cursor": the slot read this step}."""
         return jax.tree.map(jnp.zeros_like, params["state0"])
 
@@ -254,7 +298,7 @@ class _ChannelSource(ProjectingSource):
         states: -> (state, i_syn (N,), per-channel currents (C, N))."""
         ring, cursor = state["ring"], state["cursor"]
         slots, width = ring.shape
-        c, n = state["x"].shape
+        c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
         # the slot read last step is cleared now, before delivery: nothing writes the ring after
         # it is read, so XLA updates it in place (clearing after the read copied it each step)
         ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((1, width), ring.dtype), ((cursor - 1) % slots, 0))
@@ -274,17 +318,23 @@ class _ChannelSource(ProjectingSource):
         gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
         scale = gain * params["conductance_scale"] * kernel_norm(params["tau_ms"], params["rise_ms"],
                                                                  self.options.normalisation)
-        arrived = jax.lax.dynamic_slice(ring, (cursor, 0), (1, c * n)).reshape(c, n) * scale[:, None]
-        x = state["x"] * params["decay"][:, None] + arrived
+        per_cell = lambda a: jnp.broadcast_to(a[:, None], (c, n)).reshape(-1)     # (C,) -> (C N,)
+        arrived = jax.lax.dynamic_slice(ring, (cursor, 0), (1, c * n))[0] * per_cell(scale)
+        x = state["x"] * per_cell(params["decay"]) + arrived           # flat (C N,), channel-major
         new = {"x": x, "ring": ring, "cursor": (cursor + 1) % slots}
         g = x
         if "r" in state:
-            new["r"] = state["r"] * params["rise_decay"][:, None] + arrived
+            new["r"] = state["r"] * per_cell(params["rise_decay"]) + arrived
             g = x - new["r"]
         if v is not None:
-            block = jnp.where(params["nmda"][:, None], nmda_block(v[None, :], params["mg_mM"]), 1.0)
-            g = g * (params["reversal_mV"][:, None] - v[None, :]) * block
-        return new, jnp.sum(g, axis=0), g
+            g = g * (per_cell(params["reversal_mV"]) - jnp.broadcast_to(v[None, :], (c, n)).reshape(-1))
+            if params["nmda_channels"].shape[0]:       # static: no NMDA channel, no block computed
+                g = g.reshape(c, n).at[params["nmda_channels"]].multiply(
+                    nmda_block(v, params["mg_mM"])[None, :]).reshape(-1)
+        i_syn = g[:n]
+        for k in range(1, c):      # adds, not a reduce: keeps the step one fused loop
+            i_syn = i_syn + g[k * n:(k + 1) * n]
+        return new, i_syn, g.reshape(c, n)
 
     def delivered(self, params, spikes):
         """(C, N) synaptic-current increments from the previous step's spikes (dense and
@@ -348,8 +398,9 @@ class _ChannelSource(ProjectingSource):
         one scatter deliver synapses and field together. Needs the event tables (else None).
         Returns {"rows": F (N + 1, R) for float spikes, "table": the extended table,
         "state0": zeros for synaptic state, scratch and z}. None on the kinetic path (delays,
-        rise times and conductances are not linear in one decaying state per channel)."""
-        if "syn_table" not in params or self.is_kinetic(params):
+        rise times and conductances are not linear in one decaying state per channel), and with
+        declared pathways (their gains rescale parts of a cell's row, which F sums over)."""
+        if "syn_table" not in params or self.is_kinetic(params) or "pathway_gain" in params:
             return None
         import scipy.sparse
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
@@ -393,6 +444,8 @@ class _ChannelSource(ProjectingSource):
         names, tau = self.channels(circuit)[:2]
         out = {"gain_exc": (1.0, 0.0, 5.0), "gain_inh": (1.0, 0.0, 5.0)}
         out.update({f"gain_from.{p}": (1.0, 0.0, 5.0) for p in circuit.population_names})
+        if circuit.edge_pathway is not None:
+            out.update({f"gain_pathway.{p.name}": (1.0, 0.0, 5.0) for p in circuit.pathways})
         out.update({f"tau_ms.{c}": (float(t), float(t) / 4, float(t) * 4, "log") for c, t in zip(names, tau)})
         scale = self.options.calibration_nA_per_native
         if scale is not None:
@@ -415,6 +468,13 @@ class _ChannelSource(ProjectingSource):
                     params["tau_ms"] = params["tau_ms"].at[i].set(values[f"tau_ms.{ch}"])
         if "calibration_nA_per_native" in values:
             params["calibration"] = jnp.asarray(values["calibration_nA_per_native"], jnp.float32)
+        keys = [(i, f"gain_pathway.{p.name}") for i, p in enumerate(circuit.pathways)]
+        if "pathway_gain" in params and any(k in values for _, k in keys):
+            g = params["pathway_gain"]
+            for i, k in keys:
+                if k in values:
+                    g = g.at[i].set(jnp.asarray(values[k], jnp.float32))
+            params = self._scale_pathways({**params, "pathway_gain": g})
         return params
 
 
@@ -441,6 +501,11 @@ class ExponentialSource(_ChannelSource):
 
     def channels(self, circuit):
         o = self.options
+        named = [p.name for p in circuit.pathways if p.receptor is not None]
+        if named:
+            raise ConfigError([("$.network.pathways", f"pathway(s) {named} name a receptor, but the 'exponential' "
+                                "source has one excitatory and one inhibitory channel; allowed: source kind "
+                                "'receptor_exponential' (or pathways without 'receptor')")])
         ch = np.where(circuit.excitatory[circuit.pre], 0, 1).astype(np.int32)
         return (("exc", "inh"), np.array([o.tau_ms, o.tau_ms]), np.array([True, False]),
                 np.array([o.exc_offset_um, o.inh_offset_um]), ch)
@@ -523,13 +588,6 @@ class ReceptorExponentialSource(_ChannelSource):
                   for k, v in (self.options.custom_receptors or {}).items()}
         return {**RECEPTORS, **custom}
 
-    def _used_receptors(self, circuit):
-        table = self.receptor_table()
-        excitatory = [bool(circuit.excitatory[circuit.population == i].any())
-                      for i in range(len(circuit.population_names))]
-        pop_receptor = [self.receptor_of(n, e) for n, e in zip(circuit.population_names, excitatory)]
-        return [r for r in table if r in pop_receptor]
-
     def kinetics(self, circuit):
         o, table = self.options, self.receptor_table()
         custom = o.custom_receptors or {}
@@ -567,16 +625,43 @@ class ReceptorExponentialSource(_ChannelSource):
                                     f"receptor {rec!r} is not; allowed: "
                                     + ", ".join(r for r, v in table.items() if v[2] == exc))])
 
-    def channels(self, circuit):
+    def _receptor_plan(self, circuit):
+        """-> (used receptors in table order, (E,) index of each edge's receptor among them):
+        a pathway's receptor where it declares one, else the presynaptic population's."""
         table = self.receptor_table()
         excitatory = [bool(circuit.excitatory[circuit.population == i].any())
                       for i in range(len(circuit.population_names))]
         self._check_overrides(circuit, excitatory)
         pop_receptor = [self.receptor_of(n, e) for n, e in zip(circuit.population_names, excitatory)]
-        used = [r for r in table if r in pop_receptor]
-        idx = np.array([used.index(r) for r in pop_receptor], np.int32)
+        path_receptor = [p.receptor for p in circuit.pathways]
+        for p in circuit.pathways:
+            if p.receptor is not None and p.receptor not in table:
+                raise ConfigError([("$.network.pathways", f"pathway {p.name!r} names receptor {p.receptor!r}; "
+                                    f"allowed: {sorted(table)}")])
+        used = [r for r in table if r in pop_receptor or r in path_receptor]
+        edge = np.array([used.index(r) for r in pop_receptor], np.int32)[circuit.population[circuit.pre]]
+        if circuit.edge_pathway is not None:
+            for i, p in enumerate(circuit.pathways):
+                if p.receptor is None:
+                    continue
+                mine = circuit.edge_pathway == i
+                wrong = mine & (circuit.excitatory[circuit.pre] != table[p.receptor][2])
+                if wrong.any():
+                    raise ConfigError([("$.network.pathways", f"pathway {p.name!r} uses receptor {p.receptor!r}, "
+                                        f"which is {'' if table[p.receptor][2] else 'not '}excitatory, from "
+                                        f"{'excitatory' if circuit.excitatory[circuit.pre[wrong][0]] else 'inhibitory'} "
+                                        "cells; allowed: receptors of the presynaptic cells' sign")])
+                edge = np.where(mine, used.index(p.receptor), edge).astype(np.int32)
+        return used, edge
+
+    def _used_receptors(self, circuit):
+        return self._receptor_plan(circuit)[0]
+
+    def channels(self, circuit):
+        table = self.receptor_table()
+        used, edge = self._receptor_plan(circuit)
         tau_over, off_over = self.options.tau_ms or {}, self.options.offset_um or {}
         tau = np.array([tau_over.get(r, table[r][0]) for r in used])
         off = np.array([off_over.get(r, table[r][3]) for r in used])
         exc = np.array([table[r][2] for r in used])
-        return tuple(used), tau, exc, off, idx[circuit.population[circuit.pre]]
+        return tuple(used), tau, exc, off, edge

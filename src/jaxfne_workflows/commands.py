@@ -16,7 +16,7 @@ import attrs
 
 from jaxfne_analysis.figures import run_figures, tune_history_png
 from jaxfne_core.cli import load_pipeline
-from jaxfne_core.errors import ConfigError, MissingExtraError, SimulationDivergedError
+from jaxfne_core.errors import ConfigError, MissingExtraError, SimulationDivergedError, UsageError
 from jaxfne_core.io import to_json_text, write_npz_atomic
 from jaxfne_core.model import Model
 from jaxfne_core.objective import Objective
@@ -24,6 +24,7 @@ from jaxfne_core.output_folder import (add_to_output_folder, check_additions, ch
                                        staged_output_folder)
 from jaxfne_core.stages import Command
 from jaxfne_formats import load_run, signals_payload, validate_nwb, write_nwb
+from jaxfne_formats.circuit_io import circuit_arrays, load_circuit
 
 from .xla_tuning import use_wide_vectors
 
@@ -38,7 +39,7 @@ def _run(args) -> int:
                                        if v is not None})
         except ValueError as e:
             raise ConfigError([("--duration-ms" if args.duration_ms is not None else "--seed", str(e))]) from None
-    model = Model(pipe)
+    model = Model(pipe, _saved_network(args.network, cfg) if args.network else None)
     if cfg.task is not None:
         if args.duration_ms is not None:
             raise ConfigError([("--duration-ms", "a task run's trial length is task.trial_ms "
@@ -60,7 +61,7 @@ def _run(args) -> int:
                    "signals": receipt.signals_summary["signals"], "units": signals.units,
                    "field_diagnostics": receipt.field_diagnostics, "truth": receipt.truth,
                    "warnings": list(receipt.warnings)}
-        written = ["receipt.json", "signals.npz", "summary.json"]
+        written = ["receipt.json", "signals.npz", "summary.json"] + _write_network(staging, model)
         if report is not None:
             (staging / "objective.json").write_text(to_json_text(report.to_dict()), encoding="utf-8")
             written.append("objective.json")
@@ -198,6 +199,26 @@ def _tune(args) -> int:
 
 
 
+def _saved_network(path, cfg):
+    """The circuit saved at ``path`` (--network), checked against the configuration's size."""
+    circuit = load_circuit(path)
+    if circuit.n_cells != cfg.network.n:
+        raise ConfigError([("--network", f"{str(path)!r} holds {circuit.n_cells} cells but network.n is "
+                            f"{cfg.network.n}; allowed: the network of a run of this configuration")])
+    return circuit
+
+
+def _write_network(staging, model) -> list:
+    """network.npz (the exact network, for --network) where the circuit can be saved."""
+    try:
+        arrays = circuit_arrays(model.circuit)
+    except UsageError as e:
+        print(f"network.npz skipped: {e}", file=sys.stderr)
+        return []
+    write_npz_atomic(staging / "network.npz", arrays)
+    return ["network.npz"]
+
+
 def _run_task(args, cfg, model, sim, out) -> int:
     """Trials of the task section: per-condition outputs, spectra, FLIP, figures, receipt."""
     paradigm = model.paradigm(cfg.task)
@@ -208,6 +229,7 @@ def _run_task(args, cfg, model, sim, out) -> int:
     with staged_output_folder(out, overwrite=args.overwrite, kind="task") as staging:
         written, spectral = model.paradigm(cfg.task).write_outputs(staging, model, results, receipt,
                                                                     figures=not args.no_figures)
+        written = list(written) + _write_network(staging, model)
     n_trials = len(results.conditions) * cfg.task.trials_per_condition
     print(f"run {receipt.receipt_id}: {results.paradigm.name}, {len(results.conditions)} conditions x "
           f"{cfg.task.trials_per_condition} trials ({n_trials} in parallel chunks), {model.n_cells} cells")
@@ -264,6 +286,8 @@ class RunCommand(Command):
         r.add_argument("--seed", type=_seed_arg, help="override the simulation seed (integer 0 .. 2**32 - 1)")
         r.add_argument("--duration-ms", type=_duration_arg, help="override the simulated duration (ms, > 0)")
         r.add_argument("--no-figures", action="store_true")
+        r.add_argument("--network", help="simulate the network saved in this network.npz (or run folder) "
+                                         "instead of drawing it from the configuration")
         r.add_argument("--wide-vectors", action="store_true",
                        help="let XLA use 512-bit vectors on AVX-512 CPUs (~10%% faster; results may differ "
                             "from a run without it in the last bits; the receipt records XLA_FLAGS)")
