@@ -86,7 +86,8 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
                                                step_key, dt, **noise)
         else:
             v_pre = (carry["v"],) if "v" in carry else ()
-            src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"], *v_pre)
+            clock = {"t": t, "key": key} if source.needs_clock else {}
+            src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"], *v_pre, **clock)
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
                                                step_key, dt, **noise)
         # any non-finite v: v * 0 is 0 for every finite v and NaN otherwise, so the sum cannot

@@ -255,12 +255,19 @@ class Source(Stage):
         Returns ``(state, synaptic_current (N,), transmembrane (S,))``; transmembrane currents
         are positive outward (a source), and each cell's sum to zero. Pure. A source whose
         :attr:`needs_voltage` is true is called ``step(params, state, spikes, v)`` with the
-        membrane potential (N,) mV at the start of the step (conductance synapses).
+        membrane potential (N,) mV at the start of the step (conductance synapses); one whose
+        :attr:`needs_clock` is true also gets ``t=`` the global step (int32) and ``key=`` the
+        run's key (inputs with their own timing and randomness).
         """
 
     @property
     def needs_voltage(self) -> bool:
         """Whether :meth:`step` takes the postsynaptic membrane potential (default False)."""
+        return False
+
+    @property
+    def needs_clock(self) -> bool:
+        """Whether :meth:`step` takes the keywords ``t`` and ``key`` (default False)."""
         return False
 
     def tunables(self, circuit: Circuit) -> dict:

@@ -33,7 +33,9 @@ from jaxfne_core.validators import FieldValueError, number, one_of, optional
 from .connectivity import outgoing_table, row_channels
 from .event_delivery import deliver, deliver_ring
 from .izhikevich import cell_type_of
+from .inputs import InputSpec, build_inputs, input_spikes
 from .kinetics import conductance_scale, delay_steps, kernel_norm, nmda_block
+from .pathways import draw_delays, draw_weights
 
 #: receptor -> (tau decay ms, reversal mV, excitatory?, default dendritic offset um)
 RECEPTORS = {
@@ -72,12 +74,14 @@ class KineticsOptions(CalibrationOptions):
     edge's |weight| is its current jump (default -65 mV: PSPs at rest as with currents).
     normalisation: of dual-exponential kernels, ``peak`` (peak = weight) or ``charge``
     (charge = weight x tau_decay); the same for kernels without rise. mg_mM: extracellular
-    Mg2+ (mM) for the NMDA block."""
+    Mg2+ (mM) for the NMDA block. inputs: external inputs (:class:`inputs.InputSpec`: Poisson,
+    evoked, rhythmic or given spike trains) delivered through these synapses."""
 
     synapse_model: str = attrs.field(default="current", validator=one_of("current", "conductance"))
     weights_at_mV: float = attrs.field(default=-65.0, validator=number(-150, 50))
     normalisation: str = attrs.field(default="peak", validator=one_of("peak", "charge"))
     mg_mM: float = attrs.field(default=1.0, validator=number(0, 20))
+    inputs: Optional[tuple[InputSpec, ...]] = None
 
 
 class _ChannelSource(ProjectingSource):
@@ -91,6 +95,15 @@ class _ChannelSource(ProjectingSource):
     @property
     def needs_voltage(self) -> bool:
         return self.options.synapse_model == "conductance"
+
+    @property
+    def needs_clock(self) -> bool:
+        """With inputs the step takes ``t`` (the global step) and the run ``key``."""
+        return bool(self.options.inputs)
+
+    @abc.abstractmethod
+    def input_channels(self, circuit: Circuit, inputs: dict) -> np.ndarray:
+        """(E_in,) the channel of each input synapse (``inputs``: :func:`inputs.build_inputs`)."""
 
     def provides(self, upstream):
         out = {"charge_conservation": ChargeConservation.CONSERVED}
@@ -122,7 +135,7 @@ class _ChannelSource(ProjectingSource):
         first = np.zeros(circuit.n_cells, np.int64)
         first[circuit.pre[::-1]] = ch[::-1]
         mixed = bool(np.any(first[circuit.pre] != ch))     # a cell's synapses in several channels
-        if not (conductance or mixed or np.any(rise > 0) or (steps.size and steps.max() > 1)):
+        if not (conductance or mixed or self.options.inputs or np.any(rise > 0) or (steps.size and steps.max() > 1)):
             return None
         bad = [(n, float(r), float(t)) for n, r, t in zip(names, rise, tau) if not 0 <= r < t]
         if bad:
@@ -189,23 +202,24 @@ class _ChannelSource(ProjectingSource):
         pad = params["syn_table"].shape[1] if "syn_table" in params else 0
         params["state0"] = jnp.zeros((c * n + pad,), jnp.float32)
         dense_index = ((ch.astype(np.int64) * n + circuit.post) * n + circuit.pre)
-        params.update(self._pathway_arrays(circuit, ch * n + circuit.post, dense_index, c * n))
+        params.update(self._pathway_arrays(circuit, circuit.pre, circuit.weight, circuit.edge_pathway, n,
+                                           ch * n + circuit.post, dense_index, c * n))
         return params
 
     @staticmethod
-    def _pathway_arrays(circuit, table_target, dense_index, dummy):
-        """With pathways declared: the drawn weights and each synapse's pathway, from which
-        :meth:`apply_tunables` rebuilds the weights for per-pathway gains (once per run, O(E))."""
+    def _pathway_arrays(circuit, pre, weight, which, n_pre, table_target, dense_index, dummy):
+        """With pathways declared: the drawn weights and each synapse's pathway (input synapses:
+        an extra pathway of gain 1), from which :meth:`apply_tunables` rebuilds the weights
+        for per-pathway gains (once per run, O(E))."""
         if circuit.edge_pathway is None or not circuit.pathways:
             return {}
-        which = circuit.edge_pathway
-        out = {"pathway_gain": jnp.ones((len(circuit.pathways),), jnp.float32),
-               "w0": jnp.asarray(circuit.weight, jnp.float32), "edge_pathway": jnp.asarray(which, jnp.int32)}
+        out = {"pathway_gain": jnp.ones((len(circuit.pathways) + 1,), jnp.float32),
+               "w0": jnp.asarray(weight, jnp.float32), "edge_pathway": jnp.asarray(which, jnp.int32)}
         if circuit.connectivity == "dense":
             out["dense_index"] = jnp.asarray(dense_index, jnp.int32)
         if circuit.connectivity == "event":
-            _, w0 = outgoing_table(circuit.pre, table_target, circuit.weight, circuit.n_cells, dummy)
-            _, slot_path = outgoing_table(circuit.pre, table_target, which.astype(np.float32), circuit.n_cells, dummy)
+            _, w0 = outgoing_table(pre, table_target, weight, n_pre, dummy)
+            _, slot_path = outgoing_table(pre, table_target, which.astype(np.float32), n_pre, dummy)
             out["table_w0"] = jnp.asarray(w0)
             out["table_pathway"] = jnp.asarray(slot_path.astype(np.int32))
         return out
@@ -242,45 +256,78 @@ class _ChannelSource(ProjectingSource):
                   "calibration": f32(self.options.calibration_nA_per_native or 1.0), "dt_ms": f32(dt),
                   "pre_gain": jnp.ones((n,), jnp.float32),
                   "population": jnp.asarray(circuit.population, jnp.int32)}
-        lag = kin["steps"].astype(np.int64) - 1             # slots ahead of the one read now
+        e = self._edge_set(circuit, dt, kin, ch)
+        pre, post, weight, n_pre = e["pre"], e["post"], e["weight"], e["n_pre"]
+        lag = e["steps"].astype(np.int64) - 1               # slots ahead of the one read now
         n_slots = int(lag.max()) + 1 if lag.size else 1
-        segment = ch.astype(np.int64) * n + circuit.post
+        segment = e["channel"].astype(np.int64) * n + post
         pad = 0
         dense_index = None
         if circuit.connectivity == "dense":
             lags = np.unique(lag) if lag.size else np.zeros(1, np.int64)
-            need = 4 * lags.size * c * n * n
+            need = 4 * lags.size * c * n * n_pre
             if need > DENSE_MAX_BYTES:
                 raise InsufficientMemoryError(
                     f"dense connectivity for n = {n} with {c} channels and {lags.size} distinct delays needs "
                     f"{need / 2**30:.1f} GiB; allowed up to {DENSE_MAX_BYTES / 2**30:.0f} GiB: use "
                     "network.connectivity = 'event'")
-            w = np.zeros((lags.size, c, n, n), np.float32)   # (delay, channel, post, pre)
-            dense_index = np.ravel_multi_index((np.searchsorted(lags, lag), ch, circuit.post, circuit.pre), w.shape)
-            np.add.at(w.reshape(-1), dense_index, circuit.weight)
+            w = np.zeros((lags.size, c, n, n_pre), np.float32)   # (delay, channel, post, pre)
+            dense_index = np.ravel_multi_index((np.searchsorted(lags, lag), e["channel"], post, pre), w.shape)
+            np.add.at(w.reshape(-1), dense_index, weight)
             params["W"], params["dense_lag"] = jnp.asarray(w), jnp.asarray(lags, jnp.int32)
         else:
-            params["pre"] = jnp.asarray(circuit.pre, jnp.int32)
+            params["pre"] = jnp.asarray(pre, jnp.int32)
             params["lag"] = jnp.asarray(lag, jnp.int32)
             params["segment"] = jnp.asarray(segment, jnp.int32)
-            params["w"] = jnp.asarray(circuit.weight, jnp.float32)
+            params["w"] = jnp.asarray(weight, jnp.float32)
         if circuit.connectivity == "event":
-            kmax = max(int(np.bincount(circuit.pre, minlength=n).max()) if circuit.pre.size else 0, 1)
+            kmax = max(int(np.bincount(pre, minlength=n_pre).max()) if pre.size else 0, 1)
             pad = kmax
             slot_size = c * n + kmax
-            check_fits((n + 1) * kmax * 8 * 2 + circuit.pre.size * 16 + 4 * n_slots * slot_size,
+            check_fits((n_pre + 1) * kmax * 8 * 2 + pre.size * 16 + 4 * n_slots * slot_size,
                        f"the delayed event synapse table of {n} cells ({n_slots} delay slots)")
-            tgt, wt = outgoing_table(circuit.pre, lag * slot_size + segment, circuit.weight, n, c * n)
+            tgt, wt = outgoing_table(pre, lag * slot_size + segment, weight, n_pre, c * n)
             params["syn_table"] = jnp.asarray(np.stack([tgt.astype(np.int32), wt.view(np.int32)], axis=-1))
         else:
             check_fits(4 * n_slots * c * n, f"the delay ring of {n} cells ({n_slots} slots)")
         slot_size = c * n + pad
-        params.update(self._pathway_arrays(circuit, lag * slot_size + segment, dense_index, c * n))
+        params.update(self._pathway_arrays(circuit, pre, weight, e["pathway"], n_pre, lag * slot_size + segment,
+                                           dense_index, c * n))
+        if e["inputs"] is not None:
+            inp = e["inputs"]
+            params["inputs"] = {k: jnp.asarray(inp[k]) for k in ("poisson_unit", "profile_times", "profile_rates",
+                                                                  "timed_unit", "timed_mean_ms", "timed_sd_ms")
+                                if k in inp}
+            params["input_gain"] = jnp.ones((len(self.options.inputs),), jnp.float32)
+            params["unit_input"] = jnp.asarray(inp["unit_input"], jnp.int32)
         params["state0"] = {"x": jnp.zeros((c * n,), jnp.float32),
                             **({"r": jnp.zeros((c * n,), jnp.float32)} if np.any(rise > 0) else {}),
                             "ring": jnp.zeros((n_slots, c * n + pad), jnp.float32),
                             "cursor": jnp.zeros((), jnp.int32)}
         return params
+
+    def input_arrays(self, circuit):
+        """The wired inputs (:func:`inputs.build_inputs`), or None without inputs."""
+        return build_inputs(self.options.inputs, circuit, cell_type_of, draw_weights, draw_delays)
+
+    def _edge_set(self, circuit, dt, kin, ch):
+        """Network synapses followed by input synapses (presynaptic index N + unit): pre, post,
+        signed weight, channel, delay steps, pathway (inputs: the extra pathway), n_pre."""
+        inp = self.input_arrays(circuit)
+        n = circuit.n_cells
+        which = circuit.edge_pathway if circuit.edge_pathway is not None else np.zeros(circuit.n_edges, np.int32)
+        out = {"pre": circuit.pre, "post": circuit.post, "weight": circuit.weight, "channel": ch,
+               "steps": kin["steps"], "pathway": which, "n_pre": n, "inputs": inp}
+        if inp is None:
+            return out
+        out.update(pre=np.concatenate([circuit.pre, n + inp["pre"]]).astype(np.int32),
+                   post=np.concatenate([circuit.post, inp["post"]]).astype(np.int32),
+                   weight=np.concatenate([circuit.weight, inp["weight"]]).astype(np.float32),
+                   channel=np.concatenate([ch, self.input_channels(circuit, inp)]).astype(np.int32),
+                   steps=np.concatenate([kin["steps"], delay_steps(inp["delay_ms"], inp["pre"].size, dt)]),
+                   pathway=np.concatenate([which, np.full(inp["pre"].size, len(circuit.pathways))]).astype(np.int32),
+                   n_pre=n + inp["n_units"])
+        return out
 
     def init_state(self, params):
         """Fast path: flat (C N + pad,) synaptic currents: channel c of cell j at c N + j; with
@@ -293,26 +340,37 @@ class _ChannelSource(ProjectingSource):
     def is_kinetic(params) -> bool:
         return isinstance(params["state0"], dict)
 
-    def _advance_kinetic(self, params, state, spikes, v=None):
+    def _advance_kinetic(self, params, state, spikes, v=None, t=None, key=None):
         """Deliver this step's spikes into the ring, read the slot due now, update the kernel
-        states: -> (state, i_syn (N,), per-channel currents (C, N))."""
+        states: -> (state, i_syn (N,), per-channel currents (C, N)). With inputs, the input
+        units' spikes of the same emission step (t - 1) follow the cells' (presynaptic index
+        N + unit)."""
         ring, cursor = state["ring"], state["cursor"]
         slots, width = ring.shape
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
         # the slot read last step is cleared now, before delivery: nothing writes the ring after
         # it is read, so XLA updates it in place (clearing after the read copied it each step)
         ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((1, width), ring.dtype), ((cursor - 1) % slots, 0))
+        gains = [params["pre_gain"]]
+        if "inputs" in params:
+            if t is None or key is None:
+                raise ValueError("a source with inputs steps as step(params, state, spikes, ..., t=step, key=run_key)")
+            units = params["unit_input"].shape[0]
+            fired = input_spikes(params["inputs"], units, key, t - 1, params["dt_ms"]) & (t >= 1)
+            spikes = jnp.concatenate([spikes, fired.astype(spikes.dtype)])
+            gains.append(params["input_gain"][params["unit_input"]])
+        pre_gain = jnp.concatenate(gains) if len(gains) > 1 else gains[0]
         if "syn_table" in params and spikes.dtype == jnp.bool_:
-            row_gain = jnp.concatenate([params["pre_gain"], jnp.zeros((1,), jnp.float32)])
+            row_gain = jnp.concatenate([pre_gain, jnp.zeros((1,), jnp.float32)])
             ring = deliver_ring(params["syn_table"], row_gain, spikes, ring.reshape(-1),
                                 cursor * width).reshape(slots, width)
         elif "W" in params:
-            s = spikes.astype(jnp.float32) * params["pre_gain"]
+            s = spikes.astype(jnp.float32) * pre_gain
             inc = jnp.einsum("kcji,i->kcj", params["W"], s).reshape(-1, c * n)
             rows = (cursor + params["dense_lag"]) % slots
             ring = ring.at[rows, :c * n].add(inc)
         else:
-            s = spikes.astype(jnp.float32) * params["pre_gain"]
+            s = spikes.astype(jnp.float32) * pre_gain
             where = ((cursor + params["lag"]) % slots) * width + params["segment"]
             ring = ring.reshape(-1).at[where].add(params["w"] * s[params["pre"]]).reshape(slots, width)
         gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
@@ -377,11 +435,11 @@ class _ChannelSource(ProjectingSource):
             i_syn = i_syn + state[k * n:(k + 1) * n]
         return state, i_syn
 
-    def step(self, params, state, spikes, v=None):
+    def step(self, params, state, spikes, v=None, *, t=None, key=None):
         if self.is_kinetic(params):
             if self.needs_voltage and v is None:
                 raise ValueError("conductance synapses need the membrane potential: step(params, state, spikes, v)")
-            state, i_syn, per_channel = self._advance_kinetic(params, state, spikes, v)
+            state, i_syn, per_channel = self._advance_kinetic(params, state, spikes, v, t, key)
             return state, i_syn, params["calibration"] * jnp.concatenate([i_syn, -per_channel.reshape(-1)])
         state, i_syn = self._advance(params, state, spikes)
         transmembrane = params["calibration"] * jnp.concatenate([i_syn, -state[:i_syn.shape[0] * params["decay"].shape[0]]])
@@ -446,6 +504,7 @@ class _ChannelSource(ProjectingSource):
         out.update({f"gain_from.{p}": (1.0, 0.0, 5.0) for p in circuit.population_names})
         if circuit.edge_pathway is not None:
             out.update({f"gain_pathway.{p.name}": (1.0, 0.0, 5.0) for p in circuit.pathways})
+        out.update({f"gain_input.{spec.name}": (1.0, 0.0, 5.0) for spec in self.options.inputs or ()})
         out.update({f"tau_ms.{c}": (float(t), float(t) / 4, float(t) * 4, "log") for c, t in zip(names, tau)})
         scale = self.options.calibration_nA_per_native
         if scale is not None:
@@ -468,6 +527,10 @@ class _ChannelSource(ProjectingSource):
                     params["tau_ms"] = params["tau_ms"].at[i].set(values[f"tau_ms.{ch}"])
         if "calibration_nA_per_native" in values:
             params["calibration"] = jnp.asarray(values["calibration_nA_per_native"], jnp.float32)
+        for i, spec in enumerate(self.options.inputs or ()):
+            if f"gain_input.{spec.name}" in values:
+                params["input_gain"] = params["input_gain"].at[i].set(jnp.asarray(values[f"gain_input.{spec.name}"],
+                                                                                  jnp.float32))
         keys = [(i, f"gain_pathway.{p.name}") for i, p in enumerate(circuit.pathways)]
         if "pathway_gain" in params and any(k in values for _, k in keys):
             g = params["pathway_gain"]
@@ -509,6 +572,14 @@ class ExponentialSource(_ChannelSource):
         ch = np.where(circuit.excitatory[circuit.pre], 0, 1).astype(np.int32)
         return (("exc", "inh"), np.array([o.tau_ms, o.tau_ms]), np.array([True, False]),
                 np.array([o.exc_offset_um, o.inh_offset_um]), ch)
+
+    def input_channels(self, circuit, inputs):
+        named = [spec.name for spec in self.options.inputs if spec.receptor is not None]
+        if named:
+            raise ConfigError([("$.source.inputs", f"input(s) {named} name a receptor, but the 'exponential' source "
+                                "has one excitatory and one inhibitory channel; allowed: source kind "
+                                "'receptor_exponential' (or inputs without 'receptor')")])
+        return np.array([0 if spec.excitatory else 1 for spec in self.options.inputs], np.int32)[inputs["input"]]
 
     def kinetics(self, circuit):
         o = self.options
@@ -633,7 +704,8 @@ class ReceptorExponentialSource(_ChannelSource):
                       for i in range(len(circuit.population_names))]
         self._check_overrides(circuit, excitatory)
         pop_receptor = [self.receptor_of(n, e) for n, e in zip(circuit.population_names, excitatory)]
-        path_receptor = [p.receptor for p in circuit.pathways]
+        path_receptor = [p.receptor for p in circuit.pathways] + [self._input_receptor(spec)
+                                                                  for spec in self.options.inputs or ()]
         for p in circuit.pathways:
             if p.receptor is not None and p.receptor not in table:
                 raise ConfigError([("$.network.pathways", f"pathway {p.name!r} names receptor {p.receptor!r}; "
@@ -656,6 +728,24 @@ class ReceptorExponentialSource(_ChannelSource):
 
     def _used_receptors(self, circuit):
         return self._receptor_plan(circuit)[0]
+
+    @staticmethod
+    def _input_receptor(spec) -> str:
+        return spec.receptor or ("AMPA" if spec.excitatory else "GABA_A")
+
+    def input_channels(self, circuit, inputs):
+        table, used = self.receptor_table(), self._used_receptors(circuit)
+        for spec in self.options.inputs:
+            rec = self._input_receptor(spec)
+            if rec not in table:
+                raise ConfigError([("$.source.inputs", f"input {spec.name!r} names receptor {rec!r}; allowed: "
+                                    f"{sorted(table)}")])
+            if table[rec][2] != spec.excitatory:
+                raise ConfigError([("$.source.inputs", f"input {spec.name!r} is {'' if spec.excitatory else 'not '}"
+                                    f"excitatory but receptor {rec!r} is {'' if table[rec][2] else 'not '}excitatory; "
+                                    "allowed: a receptor of the input's sign (or set 'excitatory')")])
+        channel = np.array([used.index(self._input_receptor(spec)) for spec in self.options.inputs], np.int32)
+        return channel[inputs["input"]]
 
     def channels(self, circuit):
         table = self.receptor_table()
