@@ -95,7 +95,7 @@ def test_replacing_a_run_folder_swaps_it_and_leaves_nothing_beside_it(tmp_path):
     assert first != second
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     marker = of.read_marker(out)
-    assert marker["kind"] == "run" and marker["entries"] == ["receipt.json", "signals.npz", "summary.json"]
+    assert marker["kind"] == "run" and marker["entries"] == ["network.npz", "receipt.json", "signals.npz", "summary.json"]
 
 
 def test_folder_from_before_the_marker_is_recognised_by_its_receipt(tmp_path):

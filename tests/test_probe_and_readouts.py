@@ -48,7 +48,7 @@ def test_readouts_equal_numpy_with_windows_and_contacts(run):
 
 def test_bad_windows_are_refused(run):
     model, sig = run
-    with pytest.raises(jtfne.ConfigError, match="outside the run"):
+    with pytest.raises(jtfne.ConfigError, match="outside the recorded run"):
         model.compute_readout(sig, [jtfne.readout_spec("r", "spike_rate_hz", time_window_ms=(50, 500))])
     with pytest.raises(jtfne.ConfigError, match="contact slice applies"):
         model.compute_readout(sig, [jtfne.readout_spec("r", "spike_rate_hz", contacts=(0, 2))])

@@ -11,6 +11,7 @@ import pytest
 
 import jaxfne as jtfne
 from jaxfne_core import receipts
+from jaxfne_formats import load_run
 from jaxfne_core.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +78,9 @@ def test_cli_run_writes_receipt_signals_summary(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     data = np.load(out / "signals.npz")
     assert receipt["receipt_id"] == summary["receipt_id"]
-    assert data["LFP"].shape == (500, 16) and data["spikes"].shape == (500, 400)
+    assert data["LFP"].shape == (500, 16) and "spikes" not in data          # spike times, not the raster
+    assert data["spike_cells"].shape == data["spike_times_ms"].shape and data["spike_times_ms"].max() <= 50.0
+    assert load_run(out)["spikes"].shape == (500, 400)
     assert receipt["simulation"]["duration_ms"] == 50.0
     assert receipt["truth"]["field_solver_status"] == "volume_conductor_solved"
     assert receipt["truth"]["physical_amplitude_claim_allowed"] is True

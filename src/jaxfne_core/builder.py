@@ -69,8 +69,8 @@ class ConfigBuilder:
             b = b.source(synaptic_kernel)
         return b
 
-    def simulation(self, duration_ms=100.0, dt_ms=0.1, seed=0):
-        return self._with("simulation", attrs.asdict(Simulation(duration_ms, dt_ms, seed)))
+    def simulation(self, duration_ms=100.0, dt_ms=0.1, seed=0, warmup_ms=0.0):
+        return self._with("simulation", attrs.asdict(Simulation(duration_ms, dt_ms, seed, warmup_ms)))
 
     def objective(self, objective):
         if not isinstance(objective, Objective):

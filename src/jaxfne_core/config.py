@@ -154,13 +154,23 @@ class NetworkConfig:
 
 @attrs.frozen
 class Simulation:
-    """Time axis and seed of one run: duration and step in ms."""
+    """Time axis and seed of one run: duration and step in ms. warmup_ms: the first part of
+    the run that is simulated but not recorded (nor measured by metrics): recorded rows start
+    at warmup_ms (all times, inputs' included, count from the start of the run)."""
 
     duration_ms: float = attrs.field(default=100.0, converter=python_number, validator=number(0, lo_open=True))
     dt_ms: float = attrs.field(default=0.1, converter=python_number, validator=number(0, 10, lo_open=True))
     seed: int = attrs.field(default=0, converter=python_number, validator=number(0, 2**32 - 1))
+    warmup_ms: float = attrs.field(default=0.0, converter=python_number, validator=number(0))
 
     def __attrs_post_init__(self):
+        if self.warmup_ms >= self.duration_ms:
+            raise FieldValueError("warmup_ms", f"{self.warmup_ms} ms is not shorter than duration_ms "
+                                  f"{self.duration_ms}; allowed: 0 <= warmup_ms < duration_ms")
+        w = self.warmup_ms / self.dt_ms
+        if abs(w - round(w)) > 1e-6 * max(1.0, w):
+            raise FieldValueError("warmup_ms", f"warmup_ms = {self.warmup_ms!r} is not a whole number of dt_ms = "
+                                  f"{self.dt_ms!r} steps; allowed: an integer multiple")
         steps = self.duration_ms / self.dt_ms
         if steps > 1e9:
             raise FieldValueError("duration_ms", f"duration_ms / dt_ms = {steps:.3g} steps; allowed: at most 1e9")
@@ -171,6 +181,10 @@ class Simulation:
     @property
     def n_steps(self) -> int:
         return int(round(self.duration_ms / self.dt_ms))
+
+    @property
+    def warmup_steps(self) -> int:
+        return int(round(self.warmup_ms / self.dt_ms))
 
 
 def _nonempty(inst, attr, value):

@@ -99,7 +99,7 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
         if "spikes" in modes:
             out["spikes"] = spikes
         if "V_m" in modes:
-            out["V_m"] = v
+            out["V_m"] = v[params["record"]["V_m"]] if "record" in params else v
         if "sources" in modes:
             out["sources"] = i_tm
         if need_field:

@@ -29,7 +29,7 @@ class Metric:
 
     def __call__(self, signals, time_window_ms: Optional[tuple] = None, contacts: Optional[tuple] = None):
         x = signals[self.mode]
-        x = slice_signal(x, signals.dt_ms, self.mode, time_window_ms, contacts)
+        x = slice_signal(x, signals.dt_ms, self.mode, time_window_ms, contacts, getattr(signals, "t0_ms", 0.0))
         if self.needs_context:
             return self.fn(x, signals.dt_ms, signals.context)
         return self.fn(x, signals.dt_ms)
@@ -38,20 +38,21 @@ class Metric:
         return signals.units.get(self.mode, "") if self.units == "signal" else self.units
 
 
-def window_indices(n_steps: int, dt_ms: float, window) -> tuple[int, int]:
-    """[start, end) ms -> sample indices; sample k sits at (k + 1) * dt."""
+def window_indices(n_steps: int, dt_ms: float, window, t0_ms: float = 0.0) -> tuple[int, int]:
+    """[start, end) ms from the run start -> sample indices; sample k sits at t0 + (k + 1) dt
+    (t0: the unrecorded warmup)."""
     if window is None:
         return 0, n_steps
     start, end = (float(w) for w in window)
-    duration = n_steps * dt_ms
-    if not (0.0 <= start < end <= duration + 1e-9):
-        raise ConfigError([("time_window_ms", f"{[start, end]!r} is outside the run; allowed: "
-                            f"0 <= start < end <= {duration} ms")])
-    return int(round(start / dt_ms)), int(round(end / dt_ms))
+    stop = t0_ms + n_steps * dt_ms
+    if not (t0_ms - 1e-9 <= start < end <= stop + 1e-9):
+        raise ConfigError([("time_window_ms", f"{[start, end]!r} is outside the recorded run; allowed: "
+                            f"{t0_ms} <= start < end <= {stop} ms")])
+    return int(round((start - t0_ms) / dt_ms)), int(round((end - t0_ms) / dt_ms))
 
 
-def slice_signal(x, dt_ms, mode, window, contacts):
-    t0, t1 = window_indices(x.shape[-2], dt_ms, window)
+def slice_signal(x, dt_ms, mode, window, contacts, t0_ms: float = 0.0):
+    t0, t1 = window_indices(x.shape[-2], dt_ms, window, t0_ms)
     x = x[..., t0:t1, :]
     if contacts is not None:
         if mode not in CONTACT_MODES:

@@ -49,6 +49,7 @@ class ModelContext:
     claims: dict
     source_positions_um: "np.ndarray | None" = None
     source_cell: "np.ndarray | None" = None
+    v_m_cells: "np.ndarray | None" = None          # the cells whose V_m is recorded (None: all)
 
 
 @attrs.frozen(eq=False)
@@ -76,7 +77,8 @@ class Model:
         self._context = ModelContext(self.circuit.population_names, self.circuit.population,
                                      self.circuit.positions_um, self._contacts, dict(pipeline.claims),
                                      np.asarray(self._source_positions, np.float64),
-                                     np.asarray(st.source.cell_of_source(self.circuit)))
+                                     np.asarray(st.source.cell_of_source(self.circuit)),
+                                     st.probe.recorded_cells(self.circuit, "V_m"))
         self._params: dict = {}
         self._compiled: dict = {}
         self.warnings: tuple = check_geometry(pipeline, self.circuit, self._probe_geometry)
@@ -123,6 +125,11 @@ class Model:
     def source_positions_um(self) -> np.ndarray:
         return self._source_positions
 
+    @property
+    def v_m_cells(self):
+        """(K,) indices of the cells whose V_m is recorded (the probe's ``v_m_cells``), or None: all."""
+        return self._context.v_m_cells
+
     def units(self) -> dict:
         cal = getattr(self.claims.get("source_calibration"), "value", "native")
         out = {"spikes": "1", "V_m": "mV", "sources": cal}
@@ -165,6 +172,8 @@ class Model:
                 if projection is not None:
                     params["projection"] = projection
             params["drive"] = {"W": jnp.zeros((0, self.n_cells), jnp.float32)}
+            if self._context.v_m_cells is not None:
+                params["record"] = {"V_m": jnp.asarray(self._context.v_m_cells, jnp.int32)}
             if self.tuned:
                 params = self.apply_tunables(params, {k: jnp.float32(v) for k, v in self.tuned.items()})
             self._params[dt_ms] = params
@@ -199,40 +208,47 @@ class Model:
         """The jitted ``(params, key, carry, t0, inputs) -> (carry, outputs)`` of ``n_steps`` steps."""
         return self._runner(n_steps, dt_ms)
 
-    def _runner(self, n_steps: int, dt_ms: float):
-        key = (n_steps, dt_ms)
+    def _runner(self, n_steps: int, dt_ms: float, record: bool = True):
+        key = (n_steps, dt_ms) if record else (n_steps, dt_ms, "warmup")
         if key not in self._compiled:
-            self._compiled[key] = jax.jit(make_runner(self.stages, self.pipeline.probe.modes,
-                                                      n_steps, dt_ms, self.pipeline.probe.samples_per_record(dt_ms)))
+            self._compiled[key] = jax.jit(make_runner(self.stages, self.pipeline.probe.modes if record else (),
+                                                      n_steps, dt_ms, self.pipeline.probe.samples_per_record(dt_ms)
+                                                      if record else 1))
         return self._compiled[key]
 
     def full_run(self, sim: Simulation, n_steps: Optional[int] = None):
         """Pure ``(params, key[, inputs]) -> (carry, outputs)`` for a whole run (for vmap/jit).
 
-        inputs: (steps, K) drive time courses; default none (K = 0).
+        inputs: (steps, K) drive time courses; default none (K = 0). Without ``n_steps`` the
+        run is ``sim``'s, its warmup (``sim.warmup_ms``) simulated unrecorded.
         """
+        warm = sim.warmup_steps if n_steps is None else 0
         n_steps = sim.n_steps if n_steps is None else n_steps
-        run = make_runner(self.stages, self.pipeline.probe.modes, n_steps, sim.dt_ms,
+        run = make_runner(self.stages, self.pipeline.probe.modes, n_steps - warm, sim.dt_ms,
                           self.pipeline.probe.samples_per_record(sim.dt_ms))
+        warmup = make_runner(self.stages, (), warm, sim.dt_ms) if warm else None
 
         def full(params, key, inputs=None):
             if inputs is None:
                 inputs = jnp.zeros((n_steps, params["drive"]["W"].shape[0]), jnp.float32)
             carry = initial_carry(self.stages, params, self.n_cells)
-            return run(params, key, carry, jnp.int32(0), inputs)
+            if warmup is not None:
+                carry, _ = warmup(params, key, carry, jnp.int32(0), inputs[:warm])
+            return run(params, key, carry, jnp.int32(warm), inputs[warm:])
         return full
 
     def check_simulation(self, sim: Simulation) -> None:
         """Refuse ``sim`` where this model could not run it (recording interval, memory)."""
         every = self.steps_per_record(sim)
-        check_fits(run_bytes(self, sim.n_steps // every), "this simulation")
+        check_fits(run_bytes(self, (sim.n_steps - sim.warmup_steps) // every), "this simulation")
 
     def steps_per_record(self, sim: Simulation) -> int:
-        """Steps per recorded sample; refuses a duration that is not a whole number of them."""
+        """Steps per recorded sample; refuses a recorded duration that is not a whole number of them."""
         every = self.pipeline.probe.samples_per_record(sim.dt_ms)
-        if sim.n_steps % every:
-            raise ConfigError([("$.simulation.duration_ms", f"{sim.duration_ms} ms is not a whole number "
-                                f"of recorded samples of {every * sim.dt_ms} ms (probe.sample_interval_ms)")])
+        if (sim.n_steps - sim.warmup_steps) % every:
+            raise ConfigError([("$.simulation.duration_ms", f"{sim.duration_ms - sim.warmup_ms} ms (recorded: "
+                                f"duration_ms - warmup_ms) is not a whole number of recorded samples of "
+                                f"{every * sim.dt_ms} ms (probe.sample_interval_ms)")])
         return every
 
     def record_dt_ms(self, dt_ms: float) -> float:
@@ -242,7 +258,7 @@ class Model:
     def make_signals(self, arrays, sim) -> Signals:
         """Signals of this model from recorded ``arrays`` (mode -> (T, X) or (B, T, X)) of ``sim``."""
         return Signals(arrays, self.record_dt_ms(sim.dt_ms), self.units(),
-                       RunContext(self._context, sim, tuple(sorted(self.tuned.items()))))
+                       RunContext(self._context, sim, tuple(sorted(self.tuned.items()))), t0_ms=sim.warmup_ms)
 
     def simulate(self, sim: Optional[Simulation] = None, *, progress: Optional[bool] = None) -> Signals:
         """Run one trial. ``sim`` defaults to the configuration's simulation section.
@@ -253,20 +269,26 @@ class Model:
         sim = sim if sim is not None else self.config.simulation
         if not isinstance(sim, Simulation):
             raise UsageError(f"simulate() needs a Simulation (jaxfne.simulation(...)), got {sim!r}")
-        n, dt = sim.n_steps, sim.dt_ms
+        n, dt, warm = sim.n_steps, sim.dt_ms, sim.warmup_steps
         params = self.params(dt)
-        check_fits(run_bytes(self, n // self.pipeline.probe.samples_per_record(dt)), "this simulation")
+        every = self.steps_per_record(sim)
+        check_fits(run_bytes(self, (n - warm) // every), "this simulation")
         key = jax.random.key(sim.seed)
         carry = initial_carry(self.stages, params, self.n_cells)
         if progress is None:
             progress = sys.stderr.isatty() and n * self.n_cells > PROGRESS_MIN_STEPS * 1000
-        every = self.steps_per_record(sim)
         chunk = max(1, math.ceil(n / 20 / every)) * every if progress else n
-        no_inputs = jnp.zeros((chunk, 0), jnp.float32)
+        no_inputs = jnp.zeros((max(chunk, warm), 0), jnp.float32)
         bar = None
         if progress:
             bar = tqdm(total=n, unit="step", desc="simulate")
-        outs, t = [], 0
+        t = 0
+        if warm:                          # simulated, not recorded
+            carry, _ = self._runner(warm, dt, record=False)(params, key, carry, jnp.int32(0), no_inputs[:warm])
+            t = warm
+            if bar is not None:
+                bar.update(warm)
+        outs = []
         while t < n:
             size = min(chunk, n - t)
             carry, out = self._runner(size, dt)(params, key, carry, jnp.int32(t), no_inputs[:size])
@@ -288,12 +310,12 @@ class Model:
             raise UsageError(f"simulate_batch() needs a Simulation (jaxfne.simulation(...)), got {sim!r}")
         seeds = np.asarray(check_seeds(seeds) if seeds is not None else [sim.seed], np.uint32)
         every = self.steps_per_record(sim)
-        key = ("batch", sim.n_steps, sim.dt_ms)
+        key = ("batch", sim.n_steps, sim.dt_ms, sim.warmup_steps)
         if key not in self._compiled:
             self._compiled[key] = jax.jit(jax.vmap(self.full_run(sim), in_axes=(None, 0)))
         keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
         params = self.params(sim.dt_ms)
-        check_fits(run_bytes(self, sim.n_steps // every, len(seeds)),
+        check_fits(run_bytes(self, (sim.n_steps - sim.warmup_steps) // every, len(seeds)),
                    f"a batch of {len(seeds)} runs")
         carry, arrays = self._compiled[key](params, keys)
         bad = np.asarray(carry["bad_step"])
@@ -511,5 +533,6 @@ def check_seeds(seeds) -> list[int]:
     return out
 
 
-def simulation(duration_ms: float = 100.0, dt_ms: float = 0.1, seed: int = 0) -> Simulation:
-    return Simulation(duration_ms, dt_ms, seed)
+def simulation(duration_ms: float = 100.0, dt_ms: float = 0.1, seed: int = 0, warmup_ms: float = 0.0) -> Simulation:
+    """A :class:`Simulation`: duration and step (ms), seed, unrecorded warmup (ms)."""
+    return Simulation(duration_ms, dt_ms, seed, warmup_ms)

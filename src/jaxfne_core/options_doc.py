@@ -83,8 +83,12 @@ def options_table(registry, stage=None, name=None, distribution=None) -> list[di
             continue
         if distribution and e.distribution != distribution:
             continue
-        out.append({"stage": e.stage, "name": e.name, "distribution": e.distribution,
-                    "summary": e.to_json()["summary"], "options": stage_options(e)})
+        row = {"stage": e.stage, "name": e.name, "distribution": e.distribution,
+               "summary": e.to_json()["summary"], "options": stage_options(e)}
+        classes = getattr(e.value, "cell_classes", None)
+        if e.stage == "emitter" and callable(classes) and classes():
+            row["cell_classes"] = dict(classes())
+        out.append(row)
     return out
 
 
@@ -101,6 +105,9 @@ def options_text(table) -> str:
             lines.append(f"  {o['name']}: {o['type']}{unit} = {o['default']!r}{allowed}")
             if o["description"]:
                 lines.append(f"      {o['description']}")
+        if s.get("cell_classes"):
+            lines.append("  cell classes (populations '<class>' or '<layer>_<class>'):")
+            lines += [f"    {k}: {v}" for k, v in s["cell_classes"].items()]
         lines.append("")
     return "\n".join(lines)
 
@@ -124,6 +131,10 @@ def options_markdown(table, sections=()) -> str:
                 lines += ["No options.", ""]
                 continue
             lines += _rows(s["options"])
+            if s.get("cell_classes"):
+                lines += ["Cell classes (a population is `<class>` or `<layer>_<class>`):", "",
+                          "| class | meaning |", "|---|---|"]
+                lines += [f"| `{k}` | {v} |" for k, v in s["cell_classes"].items()] + [""]
     if sections:
         lines += ["## Configuration sections", ""]
         for title, cls in sections:

@@ -40,11 +40,12 @@ class Signals:
     """Recorded arrays by mode (``spikes``, ``V_m``, ``LFP``, ``CSD``, ``sources``)."""
 
     def __init__(self, arrays: Mapping[str, Any], dt_ms: float, units: Mapping[str, str],
-                 context: Any = None):
+                 context: Any = None, t0_ms: float = 0.0):
         self.arrays = dict(arrays)
         self.dt_ms = float(dt_ms)
         self.units = dict(units)
         self.context = context
+        self.t0_ms = float(t0_ms)          # where the recording starts (a run's warmup_ms)
 
     # -- access
     def __getitem__(self, mode):
@@ -78,13 +79,13 @@ class Signals:
 
     @property
     def time_ms(self) -> np.ndarray:
-        """(T,) row times in ms: the end of each row's interval, (k + 1) * dt_ms."""
-        return (np.arange(self.n_steps) + 1) * self.dt_ms
+        """(T,) row times in ms: the end of each row's interval, t0_ms + (k + 1) * dt_ms."""
+        return self.t0_ms + (np.arange(self.n_steps) + 1) * self.dt_ms
 
     @property
     def metadata(self) -> dict:
         """How to read the rows: their time stamp and how each mode reduces an interval."""
-        return {"row_time": ROW_TIME, "dt_ms": self.dt_ms,
+        return {"row_time": ROW_TIME, "dt_ms": self.dt_ms, "t0_ms": self.t0_ms,
                 "reduction": {m: ("count" if m == Mode.SPIKES else "mean") for m in self.arrays}}
 
     # -- reporting

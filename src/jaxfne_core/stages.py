@@ -184,6 +184,13 @@ class Emitter(Stage):
         when it draws its own random numbers from ``key`` (the default)."""
         return None
 
+    @classmethod
+    def cell_classes(cls) -> dict:
+        """Cell classes a population may be of: class -> what it means (sign of its synapses,
+        default receptor, parameters). A population ``<layer>_<class>`` (``L4_E``) is of the
+        class after its last ``_``. Listed by ``jaxfne plugins --options``."""
+        return {}
+
     def membrane_potential(self, state):
         """(N,) membrane potential (mV) held in ``state``: by default ``state["v"]``. Read
         before the first step by sources that need it (:attr:`Source.needs_voltage`)."""
@@ -370,6 +377,10 @@ class Probe(Stage):
     def contact_positions_um(self, circuit: Circuit) -> np.ndarray:
         """(C, 3) contact positions."""
         return self.geometry(circuit).positions_um
+
+    def recorded_cells(self, circuit: Circuit, mode: str):
+        """(K,) sorted indices of the cells whose ``mode`` (``V_m``) is recorded, or None: all."""
+        return None
 
     @property
     def modes(self) -> tuple:

@@ -30,12 +30,25 @@ from .point_network import build_point_network, cell_class_of, initial_v
 from .presets import CELL_TYPES, PRESETS
 
 
+def _known(inst):
+    return set(CELL_TYPES) | set(inst.classes or {})
+
+
+def _check_classes(inst, attr, value):
+    if value is None:
+        return
+    bad = {k: v for k, v in value.items() if v not in CELL_TYPES or "_" in k or not k}
+    if bad:
+        raise FieldValueError(attr.name, f"'classes' maps your class names (no '_') to Izhikevich cell types; got "
+                              f"{bad!r}; allowed types: {sorted(CELL_TYPES)}")
+
+
 def _check_fractions(inst, attr, value):
     if value is None:
         return
-    bad = [k for k in value if k not in CELL_TYPES]
+    bad = [k for k in value if k not in _known(inst)]
     if bad:
-        raise FieldValueError(attr.name, f"unknown cell type(s) {bad!r} in 'fractions'; allowed: {sorted(CELL_TYPES)}")
+        raise FieldValueError(attr.name, f"unknown cell type(s) {bad!r} in 'fractions'; allowed: {sorted(_known(inst))}")
     if any((not isinstance(v, (int, float))) or v < 0 for v in value.values()):
         raise FieldValueError(attr.name, f"'fractions' must be non-negative numbers, got {value!r}")
     if abs(sum(value.values()) - 1.0) > 1e-6:
@@ -48,10 +61,10 @@ cell_type_of = cell_class_of      # ``L4_E`` -> ``E``
 def _check_drive(inst, attr, value):
     if value is None:
         return
-    bad = [k for k in value if cell_type_of(k) not in CELL_TYPES]
+    bad = [k for k in value if cell_type_of(k) not in _known(inst)]
     if bad:
         raise FieldValueError(attr.name, f"unknown population(s) {bad!r} in {attr.name!r}; allowed: cell types "
-                              f"{sorted(CELL_TYPES)} or '<layer>_<type>'")
+                              f"{sorted(_known(inst))} or '<layer>_<type>'")
     if attr.name.startswith("noise"):
         negative = {k: v for k, v in value.items() if v < 0}
         if negative:
@@ -60,7 +73,9 @@ def _check_drive(inst, attr, value):
 
 @attrs.frozen
 class IzhikevichOptions:
-    """preset: population mix (see presets.PRESETS). fractions: override the mix
+    """classes: your own class names for populations, each mapped onto an Izhikevich cell type
+    (e.g. {"I": "FS", "Pyr": "RS"}: a layer population ``L4_I`` then has FS parameters and
+    sign). preset: population mix (see presets.PRESETS). fractions: override the mix
     ({cell type: fraction}, summing to 1). drive: tonic native current per population,
     overriding the cell type's default. noise_sigma: noise current SD at dt = 1 ms (native);
     noise_sigma_by_population overrides it per population (type or ``<layer>_<type>``).
@@ -69,6 +84,7 @@ class IzhikevichOptions:
     spikes are float 0/1 whose gradient is that of a sigmoid of this slope (1/mV) around
     v_peak_mV (surrogate gradients, for tuning by gradient); unset, spikes are bool."""
 
+    classes: Optional[dict[str, str]] = attrs.field(default=None, validator=_check_classes)
     preset: str = attrs.field(default="cortical_eig", validator=one_of(*PRESETS))
     fractions: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_fractions)
     drive: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_drive)
@@ -101,6 +117,18 @@ class IzhikevichEmitter(Emitter):
     def provides(self, upstream):
         return {"source_calibration": SourceCalibration.NATIVE}
 
+    @classmethod
+    def cell_classes(cls) -> dict:
+        return {k: f"{'excitatory' if t.excitatory else 'inhibitory'} (default receptor "
+                   f"{'AMPA' if t.excitatory else 'GABA_A'}); a = {t.a}, b = {t.b}, c = {t.c} mV, d = {t.d}, "
+                   f"tonic drive {t.drive} (native)" for k, t in CELL_TYPES.items()} | {
+            "(yours)": "any name mapped onto one of these by the 'classes' option"}
+
+    def _type(self, name: str):
+        """The Izhikevich cell type of a population (by its class, through 'classes')."""
+        c = cell_type_of(name)
+        return CELL_TYPES[(self.options.classes or {}).get(c, c)]
+
     def populations(self) -> dict:
         fr = self.options.fractions or PRESETS[self.options.preset]
         return {k: v for k, v in fr.items() if v > 0}
@@ -109,16 +137,17 @@ class IzhikevichEmitter(Emitter):
         if network.layers is not None and self.options.fractions is not None:
             raise ConfigError([("$.emitter.fractions", "not allowed with network.layers, which give "
                                 "the cell counts")])
-        return build_point_network(network, self.populations(), lambda c: CELL_TYPES[c].excitatory,
+        return build_point_network(network, self.populations(), lambda c: self._type(c).excitatory,
                                    np.random.default_rng([network.seed, 0x1A7]),
-                                   float_spikes=self.options.surrogate_slope is not None, known_classes=CELL_TYPES,
+                                   float_spikes=self.options.surrogate_slope is not None,
+                                   known_classes=set(CELL_TYPES) | set(self.options.classes or {}),
                                    v_init_mV=self.options.v_init_mV, v_init_spread_mV=self.options.v_init_spread_mV)
 
     def _drive_of(self, name):
         over = self.options.drive or {}
         if name in over:
             return float(over[name])
-        return float(over.get(cell_type_of(name), CELL_TYPES[cell_type_of(name)].drive))
+        return float(over.get(cell_type_of(name), self._type(name).drive))
 
     def _noise_of(self, name):
         over = self.options.noise_sigma_by_population or {}
@@ -129,7 +158,7 @@ class IzhikevichEmitter(Emitter):
 
     def init_params(self, circuit: Circuit) -> dict:
         names, pop = circuit.population_names, circuit.population
-        table = {k: np.array([getattr(CELL_TYPES[cell_type_of(n)], k) for n in names], np.float32)
+        table = {k: np.array([getattr(self._type(n), k) for n in names], np.float32)
                  for k in ("a", "b", "c", "d")}
         drive = np.array([self._drive_of(n) for n in names], np.float32)
         f32 = lambda x: jnp.asarray(x, jnp.float32)

@@ -62,7 +62,8 @@ def build_point_network(network, fractions: dict, is_excitatory, rng, *, float_s
         bad = [n for n in names if cell_class_of(n) not in known_classes]
         if bad:
             raise ConfigError([("$.network.layers", f"unknown cell class(es) in {bad}; allowed: "
-                                f"{sorted(known_classes)} (as '<class>' or '<layer>_<class>')")])
+                                f"{sorted(known_classes)} (as '<class>' or '<layer>_<class>'), or classes of your own "
+                                "declared by the emitter's 'classes' option (jaxfne plugins --options emitter)")])
     exc = np.array([bool(is_excitatory(cell_class_of(names[i]))) for i in pop], bool)
     pathways, edge_pathway = (), None
     if network.pathways is not None:
@@ -111,6 +112,11 @@ class PointNeuronEmitter(Emitter):
     DRIVE_DEFAULT: ClassVar[str] = "drive_default"
     DRIVE_RANGE: ClassVar[tuple] = (-50.0, 100.0)
     NOISE_MAX: ClassVar[float] = 50.0
+
+    @classmethod
+    def cell_classes(cls) -> dict:
+        return {"E": "excitatory (default receptor AMPA), by default", "I": "inhibitory (default receptor GABA_A), "
+                "by default", "(yours)": "any class declared in the 'classes' option as 'excitatory' or 'inhibitory'"}
 
     def _drive(self, name):
         return lookup(self.options.drive, name, getattr(self.options, self.DRIVE_DEFAULT))

@@ -11,11 +11,40 @@ from typing import Optional
 import attrs
 import numpy as np
 
+from jaxfne_core.errors import ConfigError
 from jaxfne_core.signals import MODES as SIGNAL_MODES
 from jaxfne_core.stages import Probe, ProbeGeometry
 from jaxfne_core.validators import FieldValueError, nonempty, number, optional, subset_of
 
 MODES = SIGNAL_MODES          # the recording modes (jaxfne_core.signals.Mode)
+
+
+def _check_cell_selection(inst, attr, value):
+    bad = [v for v in value if isinstance(v, bool) or not isinstance(v, (str, int))]
+    if bad or not value:
+        raise FieldValueError(attr.name, f"{attr.name!r} lists population, class or layer names and cell "
+                              f"indices; got {value!r}")
+
+
+def select_cells(selection, circuit) -> np.ndarray:
+    """Sorted unique indices of the cells ``selection`` names: population names, classes (the
+    part after the last ``_``), layers (the part before the first ``_``), or indices."""
+    names = circuit.population_names
+    chosen = []
+    for item in selection:
+        if isinstance(item, int):
+            if not 0 <= item < circuit.n_cells:
+                raise ConfigError([("$.probe.v_m_cells", f"cell index {item} is out of range; allowed: 0 .. "
+                                    f"{circuit.n_cells - 1}")])
+            chosen.append(np.array([item]))
+            continue
+        pops = [i for i, n in enumerate(names) if item in (n, n.rsplit("_", 1)[-1], n.split("_", 1)[0])]
+        if not pops:
+            allowed = sorted(set(names) | {n.rsplit("_", 1)[-1] for n in names} | {n.split("_", 1)[0] for n in names})
+            raise ConfigError([("$.probe.v_m_cells", f"{item!r} names no population, class or layer; allowed: "
+                                f"{allowed} or cell indices")])
+        chosen.append(np.nonzero(np.isin(circuit.population, pops))[0])
+    return np.unique(np.concatenate(chosen)).astype(np.int64)
 
 
 def _top(top_um, n, spacing, thickness, cos_tilt=1.0):
@@ -29,7 +58,9 @@ class ShankOptions:
     contact (default: the shank centred in the column). modes: what to record; allowed
     spikes, V_m, LFP, CSD, sources (per-point transmembrane currents). sample_interval_ms:
     record one sample per interval (a whole number of steps): the mean of continuous signals
-    and the spike count over it (default: every step)."""
+    and the spike count over it (default: every step). v_m_cells: record V_m of these cells
+    only: population names (``L4_E``), classes (``E``), layers (``L4``) or cell indices
+    (default: every cell)."""
 
     n_contacts: int = attrs.field(default=16, validator=number(1, 4096))
     spacing_um: float = attrs.field(default=100.0, validator=number(0, lo_open=True))
@@ -37,6 +68,14 @@ class ShankOptions:
     sample_interval_ms: Optional[float] = attrs.field(default=None, validator=optional(number(0, lo_open=True)))
     modes: tuple[str, ...] = attrs.field(default=("spikes", "V_m", "LFP", "CSD"),
                                          converter=tuple, validator=[nonempty, subset_of(*MODES)])
+    v_m_cells: Optional[tuple] = attrs.field(default=None, converter=lambda v: tuple(v) if isinstance(v, list) else v,
+                                             validator=optional(_check_cell_selection))
+
+    def recorded_cells(self, circuit, mode):
+        """The probe's cell selection for ``mode`` (see :class:`ShankOptions`), or None."""
+        if mode != "V_m" or self.v_m_cells is None:
+            return None
+        return select_cells(self.v_m_cells, circuit)
 
 
 @attrs.frozen(kw_only=True)
@@ -56,6 +95,9 @@ class LaminarProbe(Probe):
     name = "laminar"
     Options = LaminarProbeOptions
     MODES = MODES
+
+    def recorded_cells(self, circuit, mode):
+        return self.options.recorded_cells(circuit, mode)
 
     def geometry(self, circuit) -> ProbeGeometry:
         o = self.options
@@ -87,6 +129,9 @@ class MultiShankProbe(Probe):
     name = "multi_shank"
     Options = MultiShankOptions
     MODES = MODES
+
+    def recorded_cells(self, circuit, mode):
+        return self.options.recorded_cells(circuit, mode)
 
     def geometry(self, circuit) -> ProbeGeometry:
         o = self.options

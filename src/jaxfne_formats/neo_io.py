@@ -28,6 +28,8 @@ def to_neo(signals: Signals, receipt=None):
                       contact_positions_um=json.dumps(np.asarray(ctx.contact_positions_um).tolist()),
                       cell_positions_um=json.dumps(np.asarray(ctx.cell_positions_um).tolist()),
                       cell_population=json.dumps(np.asarray(ctx.population).tolist()),
+                      t0_ms=signals.t0_ms,
+                      v_m_cells=json.dumps(None if ctx.v_m_cells is None else np.asarray(ctx.v_m_cells).tolist()),
                       receipt=json.dumps(receipt_dict(receipt)))
     seg = neo.Segment(name="trial 0")
     block.segments.append(seg)
@@ -37,11 +39,11 @@ def to_neo(signals: Signals, receipt=None):
             unit = signals.units.get(mode, "")
             seg.analogsignals.append(neo.AnalogSignal(
                 arrays[mode], units=PHYSICAL.get(unit, "dimensionless"), sampling_period=signals.dt_ms * pq.ms,
-                t_start=signals.dt_ms * pq.ms, name=mode, jaxfne_units=unit))
+                t_start=(signals.t0_ms + signals.dt_ms) * pq.ms, name=mode, jaxfne_units=unit))
     if "spikes" in arrays:
-        t_stop = (signals.n_steps + 1) * signals.dt_ms
+        t_stop = signals.t0_ms + (signals.n_steps + 1) * signals.dt_ms
         for i in range(arrays["spikes"].shape[1]):
-            times = (np.flatnonzero(arrays["spikes"][:, i]) + 1) * signals.dt_ms
+            times = signals.t0_ms + (np.flatnonzero(arrays["spikes"][:, i]) + 1) * signals.dt_ms
             x, y, z = (float(c) for c in ctx.cell_positions_um[i])
             seg.spiketrains.append(neo.SpikeTrain(times, units="ms", t_stop=t_stop, name=f"neuron {i}",
                                                   population=ctx.population_names[ctx.population[i]],
@@ -61,10 +63,11 @@ def from_neo(block) -> Signals:
     if seg.spiketrains:
         spikes = np.zeros((n_steps, len(seg.spiketrains)), bool)
         for i, train in enumerate(seg.spiketrains):
-            spikes[np.rint(train.rescale("ms").magnitude / dt).astype(int) - 1, i] = True
+            spikes[np.rint((train.rescale("ms").magnitude - float(ann.get("t0_ms", 0.0))) / dt).astype(int) - 1, i] = True
         arrays["spikes"] = spikes
         units["spikes"] = "1"
     ctx = rebuild_context(json.loads(ann["population_names"]), json.loads(ann["cell_population"]),
                           json.loads(ann["cell_positions_um"]), json.loads(ann["contact_positions_um"]),
-                          json.loads(ann["claims"]), None, None, dt, n_steps)
-    return Signals(arrays, dt, units, ctx)
+                          json.loads(ann["claims"]), None, None, dt, n_steps,
+                          json.loads(ann.get("v_m_cells", "null")), float(ann.get("t0_ms", 0.0)))
+    return Signals(arrays, dt, units, ctx, t0_ms=float(ann.get("t0_ms", 0.0)))

@@ -36,6 +36,7 @@ def _notes(signals, receipt) -> str:
         "cell_positions_um": np.asarray(ctx.cell_positions_um).tolist(),
         "source_positions_um": None if ctx.source_positions_um is None else np.asarray(ctx.source_positions_um).tolist(),
         "source_cell": None if ctx.source_cell is None else np.asarray(ctx.source_cell).tolist(),
+        "v_m_cells": None if ctx.v_m_cells is None else np.asarray(ctx.v_m_cells).tolist(), "t0_ms": signals.t0_ms,
     }, sort_keys=True)
 
 
@@ -57,7 +58,7 @@ def write_nwb(signals: Signals, path, receipt=None, *, session_start_time=None, 
                         identifier=f"jaxfne-{ident}", session_start_time=start,
                         notes=_notes(signals, receipt), was_generated_by=[["jaxfne", __version__]])
     dt_s = signals.dt_ms / 1000.0
-    timing = {"starting_time": dt_s, "rate": 1.0 / dt_s}
+    timing = {"starting_time": signals.t0_ms / 1000.0 + dt_s, "rate": 1.0 / dt_s}
     device = nwb.create_device(name="jaxfne_probe", description="simulated laminar probe")
     group = nwb.create_electrode_group(name="probe", description="simulated contacts", location="cortical column",
                                        device=device)
@@ -92,7 +93,7 @@ def write_nwb(signals: Signals, path, receipt=None, *, session_start_time=None, 
             nwb.add_unit_column(name=axis, description=f"soma {axis[:-3]} (um)")
         spikes = arrays["spikes"]
         for i in range(spikes.shape[1]):
-            times = (np.flatnonzero(spikes[:, i]) + 1) * dt_s
+            times = signals.t0_ms / 1000.0 + (np.flatnonzero(spikes[:, i]) + 1) * dt_s
             x, y, z = ctx.cell_positions_um[i]
             nwb.add_unit(spike_times=times, population=ctx.population_names[ctx.population[i]],
                          x_um=float(x), y_um=float(y), depth_um=float(z))
@@ -130,8 +131,8 @@ def read_nwb(path) -> Signals:
             table = nwb.units.to_dataframe()
             spikes = np.zeros((n_steps, len(table)), bool)
             for i, times in enumerate(table["spike_times"]):
-                spikes[np.rint(np.asarray(times) * 1000.0 / dt).astype(int) - 1, i] = True
+                spikes[np.rint((np.asarray(times) * 1000.0 - meta.get("t0_ms", 0.0)) / dt).astype(int) - 1, i] = True
             arrays["spikes"] = spikes
     ctx = rebuild_context(names, meta["cell_population"], meta["cell_positions_um"], contacts, meta["claims"], meta["source_positions_um"],
-                          meta["source_cell"], dt, n_steps)
-    return Signals(arrays, dt, units, ctx)
+                          meta["source_cell"], dt, n_steps, meta.get("v_m_cells"), meta.get("t0_ms", 0.0))
+    return Signals(arrays, dt, units, ctx, t0_ms=meta.get("t0_ms", 0.0))

@@ -1,6 +1,7 @@
 """Signals <-> ``xarray.Dataset`` (``pip install jaxfne[xarray]``).
 
-Dimensions: ``time`` (ms, sample k at (k + 1) dt), ``neuron`` (spikes, V_m), ``contact`` (LFP,
+Dimensions: ``time`` (ms, sample k at t0 + (k + 1) dt), ``neuron`` (spikes, V_m), ``vm_cell`` (V_m
+when the probe records a subset, with coordinate ``vm_cell_index``), ``contact`` (LFP,
 CSD), ``source`` (transmembrane sources). Coordinates carry positions in um (x, y, depth), the
 neurons' population, the sources' cell. Each variable's ``units`` attribute is the pipeline's
 unit for it; the Dataset's attributes hold ``dt_ms``, the claims and, when given, the receipt
@@ -28,7 +29,8 @@ def to_xarray(signals: Signals, receipt=None):
     for mode, arr in signals.to_numpy().items():
         if arr.ndim != 2:
             raise UsageError(f"signal {mode!r} has shape {arr.shape}; to_xarray takes one trial (T, X)")
-        data[mode] = xr.Variable(DIMS[mode], arr, {"units": signals.units.get(mode, "")})
+        dims = ("time", "vm_cell") if mode == "V_m" and ctx.v_m_cells is not None else DIMS[mode]
+        data[mode] = xr.Variable(dims, arr, {"units": signals.units.get(mode, "")})
     coords = {"time": ("time", signals.time_ms, {"units": "ms"}),
               "neuron_population": ("neuron", np.array(ctx.population_names)[ctx.population]),
               "contact_depth_um": ("contact", ctx.contact_positions_um[:, 2], {"units": "um"})}
@@ -41,7 +43,9 @@ def to_xarray(signals: Signals, receipt=None):
             coords[f"source_{label}_um"] = ("source", ctx.source_positions_um[:, axis], {"units": "um"})
     if "sources" in data and ctx.source_cell is not None:
         coords["source_cell"] = ("source", np.asarray(ctx.source_cell))
-    attrs = {"dt_ms": signals.dt_ms, "generated_by": "jaxfne",
+    if ctx.v_m_cells is not None:
+        coords["vm_cell_index"] = ("vm_cell", np.asarray(ctx.v_m_cells))
+    attrs = {"dt_ms": signals.dt_ms, "t0_ms": signals.t0_ms, "generated_by": "jaxfne",
              "claims_json": json.dumps({k: getattr(v, "value", v) for k, v in ctx.claims.items()}, sort_keys=True),
              "population_names_json": json.dumps(list(ctx.population_names))}
     if receipt is not None:
@@ -60,5 +64,7 @@ def from_xarray(ds) -> Signals:
     ctx = rebuild_context(names, population, pos("neuron"), pos("contact"), json.loads(ds.attrs["claims_json"]),
                           pos("source") if has_src else None,
                           ds["source_cell"].values if "source_cell" in ds.coords else None,
-                          float(ds.attrs["dt_ms"]), ds.sizes["time"])
-    return Signals(arrays, float(ds.attrs["dt_ms"]), units, ctx)
+                          float(ds.attrs["dt_ms"]), ds.sizes["time"],
+                          ds["vm_cell_index"].values if "vm_cell_index" in ds.coords else None,
+                          float(ds.attrs.get("t0_ms", 0.0)))
+    return Signals(arrays, float(ds.attrs["dt_ms"]), units, ctx, t0_ms=float(ds.attrs.get("t0_ms", 0.0)))

@@ -71,6 +71,9 @@ def prepare_task(model, task: TaskConfig, sim: Simulation):
         raise ConfigError([("$.task.conditions", f"{unknown!r} not in {paradigm.name}; allowed: "
                             + ", ".join(paradigm.condition_names()))])
     trial_ms = task.trial_ms if task.trial_ms is not None else paradigm.trial_ms
+    if sim.warmup_ms:
+        raise ConfigError([("$.simulation.warmup_ms", f"{sim.warmup_ms} ms; a task's trials are recorded whole "
+                            "(the paradigm's events are timed from the trial start); allowed: 0 in a task run")])
     n_steps = int(round(trial_ms / sim.dt_ms))
     every = model.pipeline.probe.samples_per_record(sim.dt_ms)
     if abs(n_steps * sim.dt_ms - trial_ms) > 1e-6 * trial_ms or n_steps % every:

@@ -55,7 +55,7 @@ def _run(args) -> int:
     report = model.evaluate(signals) if cfg.objective is not None else None    # the config's objective
     with staged_output_folder(out, overwrite=args.overwrite, kind="run") as staging:
         (staging / "receipt.json").write_text(to_json_text(receipt.to_dict()), encoding="utf-8")
-        write_npz_atomic(staging / "signals.npz", signals_payload(signals))
+        write_npz_atomic(staging / "signals.npz", signals_payload(signals, raster=args.raster))
         summary = {"receipt_id": receipt.receipt_id, "config": str(args.config),
                    "n_cells": model.n_cells, "simulation": receipt.simulation,
                    "signals": receipt.signals_summary["signals"], "units": signals.units,
@@ -286,6 +286,8 @@ class RunCommand(Command):
         r.add_argument("--seed", type=_seed_arg, help="override the simulation seed (integer 0 .. 2**32 - 1)")
         r.add_argument("--duration-ms", type=_duration_arg, help="override the simulated duration (ms, > 0)")
         r.add_argument("--no-figures", action="store_true")
+        r.add_argument("--raster", action="store_true",
+                       help="also store the dense (T, N) spike raster in signals.npz (default: spike times only)")
         r.add_argument("--network", help="simulate the network saved in this network.npz (or run folder) "
                                          "instead of drawing it from the configuration")
         r.add_argument("--wide-vectors", action="store_true",
