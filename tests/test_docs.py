@@ -55,3 +55,8 @@ def test_stage_contracts_page_is_current_and_complete():
     assert "(no docstring)" not in text
     for kind in ("emitter", "source", "field", "probe", "objective", "optimizer", "paradigm", "command"):
         assert f"## {kind}: " in text
+
+
+def test_network_guide_example_runs():
+    (block,) = python_blocks(DOCS / "network.md")
+    exec(compile(block, "network.md", "exec"), {"__name__": "network_guide"})

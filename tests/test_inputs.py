@@ -136,3 +136,31 @@ def test_a_thalamic_volley_drives_its_target_layer_and_its_gain_is_tunable():
 def test_bad_inputs_are_refused_naming_the_input(spec, message):
     with pytest.raises(ConfigError, match=message):
         column([spec]).params(DT)
+
+
+def test_the_example_column_runs_from_the_cli_with_its_thalamic_volley(tmp_path):
+    """examples/ei_column_thalamic_volley.jcfg.json: L2/3, L4, L5 with a Poisson volley into
+    L4 at 100-120 ms; the run folder holds spike times, the V_m of L4's E cells and the
+    network. L4 fires at least 5x more in the volley than in the 50 ms before it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    from jaxfne_formats import load_run
+    example = Path(__file__).resolve().parent.parent / "examples" / "ei_column_thalamic_volley.jcfg.json"
+    out = tmp_path / "column"
+    done = subprocess.run([sys.executable, "-m", "jaxfne_core", "run", str(example), "--out", str(out),
+                           "--duration-ms", "150", "--no-figures"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with np.load(out / "signals.npz") as z:
+        assert "spikes" not in z.files and z["spike_cells"].size > 0
+        names = [str(n) for n in z["population_names"]]
+        l4e = np.nonzero(z["cell_population"] == names.index("L4_E"))[0]
+        np.testing.assert_array_equal(z["V_m_cells"], l4e)
+        assert z["V_m"].shape == (1000, l4e.size)              # 50 -> 150 ms recorded (warmup 50 ms)
+    signals = load_run(out)
+    spikes, t = np.asarray(signals["spikes"]), signals.time_ms
+    l4 = np.isin(signals.context.model.population, [names.index("L4_E"), names.index("L4_PV")])
+    during = spikes[(t > 101.5) & (t <= 121.5)][:, l4].sum() / 20.0
+    before = spikes[(t > 50.0) & (t <= 100.0)][:, l4].sum() / 50.0
+    assert during > 5 * max(before, 0.1)
+    assert (out / "network.npz").is_file()

@@ -246,8 +246,9 @@ class Model:
         """Steps per recorded sample; refuses a recorded duration that is not a whole number of them."""
         every = self.pipeline.probe.samples_per_record(sim.dt_ms)
         if (sim.n_steps - sim.warmup_steps) % every:
-            raise ConfigError([("$.simulation.duration_ms", f"{sim.duration_ms - sim.warmup_ms} ms (recorded: "
-                                f"duration_ms - warmup_ms) is not a whole number of recorded samples of "
+            what = (f"{sim.duration_ms} ms" if not sim.warmup_ms else
+                    f"{sim.duration_ms - sim.warmup_ms} ms (recorded: duration_ms - warmup_ms)")
+            raise ConfigError([("$.simulation.duration_ms", f"{what} is not a whole number of recorded samples of "
                                 f"{every * sim.dt_ms} ms (probe.sample_interval_ms)")])
         return every
 

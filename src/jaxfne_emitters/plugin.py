@@ -2,6 +2,7 @@
 from jaxfne_core import hookimpl
 
 from .adex import AdExEmitter
+from .hh import HHEmitter
 from .izhikevich import IzhikevichEmitter
 from .lif import LIFEmitter
 from .synapses import ExponentialSource, ReceptorExponentialSource
@@ -12,6 +13,7 @@ def jaxfne_register_emitters(registry):
     registry.add(IzhikevichEmitter)
     registry.add(LIFEmitter)
     registry.add(AdExEmitter)
+    registry.add(HHEmitter)
 
 
 @hookimpl

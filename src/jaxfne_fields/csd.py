@@ -69,11 +69,14 @@ def per_shank(geometry, block) -> np.ndarray:
     return out
 
 
-def ground_truth_csd_matrix(source_positions_um, geometry, radius_um=None) -> np.ndarray:
+def ground_truth_csd_matrix(source_positions_um, geometry, radius_um=None, every_source: bool = False) -> np.ndarray:
     """(C, S) uA/mm^3 per nA: each source point counts in the slab of its nearest contact along
     its shank (end slabs open-ended), inside a cylinder of ``radius_um`` around the shank
     (default: wide enough for every source). Slab volume: pi R^2 h. A charge-conserving set of
-    sources inside the cylinder gives CSD that sums to zero over each shank exactly."""
+    sources inside the cylinder gives CSD that sums to zero over each shank exactly. With
+    ``every_source`` each source counts whatever its lateral position (the fields whose
+    potentials spread every source over a disc of ``radius_um`` around the shank: their CSD
+    is the same disc's)."""
     src = np.asarray(source_positions_um, np.float64)
     pos = geometry.positions_um
     h = geometry.spacing_um
@@ -87,7 +90,7 @@ def ground_truth_csd_matrix(source_positions_um, geometry, radius_um=None) -> np
         lateral = np.linalg.norm(rel - along[:, None] * axis, axis=1)
         r = radius_um if radius_um is not None else max(float(lateral.max()) * (1 + 1e-9), h)
         k = np.clip(np.rint(along / h), 0, len(idx) - 1).astype(int)
-        inside = lateral <= r
+        inside = np.ones(lateral.shape, bool) if every_source else lateral <= r
         out[idx[k[inside]], np.nonzero(inside)[0]] = 1e6 / (np.pi * r * r * h)  # nA/um^3 -> uA/mm^3
     return out
 

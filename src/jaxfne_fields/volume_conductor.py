@@ -19,6 +19,7 @@ from typing import Optional
 import attrs
 import numpy as np
 
+from jaxfne_core.errors import ConfigError
 from jaxfne_core.claims import Amplitude, ChargeConservation, FieldSolver, SourceCalibration
 from jaxfne_core.memory import check_fits
 from jaxfne_core.validators import SIGMA_RANGE_S_PER_M, FieldValueError, conductivity, number, one_of, optional
@@ -91,8 +92,12 @@ class VolumeConductorField(StackedOperatorField):
             csd = per_shank(probe, lambda n, idx: standard_csd_matrix(
                 n, probe.spacing_um, self.csd_conductivity(probe, idx), o.csd_smoothing)) @ phi
         else:
-            csd = ground_truth_csd_matrix(source_positions_um, probe, o.csd_radius_um)
+            csd = self.ground_truth_csd(source_positions_um, probe)
         return self.stack(phi, csd)
+
+    def ground_truth_csd(self, source_positions_um, probe) -> np.ndarray:
+        """(C, S) the binned sources' CSD (uA/mm^3 per nA) in the cylinder of csd_radius_um."""
+        return ground_truth_csd_matrix(source_positions_um, probe, self.options.csd_radius_um)
 
     def diagnostics(self, lfp, csd):
         out = {"sigma_S_per_m": self.options.sigma_S_per_m, "csd_method": self.options.csd}
@@ -164,7 +169,21 @@ class DiscOptions(VolumeOptions):
     radius_um: float = attrs.field(default=500.0, validator=number(0, lo_open=True))
 
 
-class DiscField(VolumeConductorField):
+class _DiscCSD:
+    """Fields whose potential spreads every source over a disc of ``radius_um`` around the
+    shank: their ground-truth CSD divides by that disc's area (pi R^2 h per slab), for every
+    source, so it is the CSD their own potentials imply (delta-iCSD of a disc field's LFP, the
+    -sigma phi'' of a 1-D column's, returns it)."""
+
+    def ground_truth_csd(self, source_positions_um, probe):
+        o = self.options
+        if o.csd_radius_um is not None and o.csd_radius_um != o.radius_um:
+            raise ConfigError([("$.field.csd_radius_um", f"{o.csd_radius_um} um, but the {self.name!r} field spreads "
+                                f"every source over radius_um = {o.radius_um} um; allowed: unset or equal")])
+        return ground_truth_csd_matrix(source_positions_um, probe, o.radius_um, every_source=True)
+
+
+class DiscField(_DiscCSD, VolumeConductorField):
     """Current discs of finite radius in a homogeneous medium, on the shank axis (uV)."""
 
     name = "disc"
@@ -188,7 +207,7 @@ class LaminarFVOptions(VolumeOptions):
     radius_um: float = attrs.field(default=500.0, validator=number(0, lo_open=True))
 
 
-class LaminarFVField(VolumeConductorField):
+class LaminarFVField(_DiscCSD, VolumeConductorField):
     """1-D laminar column with depth-dependent conductivity, finite volumes, Neumann ends (uV)."""
 
     name = "laminar_fv"
