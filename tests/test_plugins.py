@@ -99,8 +99,8 @@ def test_unknown_name_lists_available(registry):
     with pytest.raises(jtfne.UnknownStageError) as e:
         registry.get("emitter", "hodgkin_huxley")
     assert "'izhikevich'" in str(e.value) and "'jaxley'" in str(e.value)
-    with pytest.raises(jtfne.ConfigError, match=r"\$\.emitter\.kind: unknown emitter 'hh'; available emitters"):
-        jtfne.configuration().emitter("hh")
+    with pytest.raises(jtfne.ConfigError, match=r"\$\.emitter\.kind: unknown emitter 'hodgkin'; available emitters"):
+        jtfne.configuration().emitter("hodgkin")
 
 
 def test_duplicate_stage_name_names_both_distributions(tmp_path, monkeypatch):
@@ -172,7 +172,7 @@ def test_trace_switch_prints_registrations(monkeypatch, capsys):
     monkeypatch.setenv("JAXFNE_TRACE_PLUGINS", "1")
     load_registry(make_plugin_manager())
     err = capsys.readouterr().err
-    assert ("jaxfne_register_emitters(registry) <- plugin 'izhikevich' (jaxfne): registered adex, izhikevich, lif"
+    assert ("jaxfne_register_emitters(registry) <- plugin 'izhikevich' (jaxfne): registered adex, hh, izhikevich, lif"
             in err)
     assert "jaxfne_register_sources(registry) <- plugin 'izhikevich' (jaxfne): registered exponential, " \
            "receptor_exponential" in err

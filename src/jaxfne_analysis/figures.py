@@ -139,11 +139,13 @@ def relative_power_png(freqs, rel, depths_um, flip_result, title="") -> bytes:
     from jaxfne_analysis.spectral import band_profile
     for band, label in ((flip_result.alpha_beta_band, "alpha-beta"), (flip_result.gamma_band, "gamma")):
         bx.plot(band_profile(rel, freqs, band), depths_um, marker="o", label=f"{label} {band[0]:g}-{band[1]:g} Hz")
-    if flip_result.found:
+    if flip_result.found and flip_result.crossover_channel is not None:
         cross = float(np.interp(flip_result.crossover_channel, np.arange(depths_um.size), depths_um))
         for a in (ax, bx):
             a.axhline(cross, color="w" if a is ax else "k", ls="--", lw=1)
         bx.set_title(f"FLIP: crossover {cross:.0f} µm, G = {flip_result.goodness:.2f}", fontsize=9)
+    elif flip_result.found:
+        bx.set_title(f"FLIP: G = {flip_result.goodness:.2f}, no crossover", fontsize=9)
     else:
         bx.set_title("FLIP: no motif found", fontsize=9)
     bx.set(xlabel="relative power")

@@ -14,11 +14,14 @@ def flip_crossover_depth_um(x, dt_ms, context):
     z = context.model.contact_positions_um[:, 2]
     spacing = float(np.mean(np.diff(z))) if z.size > 1 else 1.0
     r = flip(relative_power(p), f, spacing)
-    return float(np.interp(r.crossover_channel, np.arange(z.size), z)) if r.found else float("nan")
+    if not r.found or r.crossover_channel is None:
+        return float("nan")
+    return float(np.interp(r.crossover_channel, np.arange(z.size), z))
 
 
 def flip_goodness(x, dt_ms, context):
-    """FLIP goodness G of the LFP's relative power map (0 if no motif)."""
+    """FLIP goodness G of the LFP's relative power map, signed (negative: an inverted motif;
+    0 if none)."""
     f, p = laminar_spectrum(np.asarray(x), dt_ms)
     z = context.model.contact_positions_um[:, 2]
     r = flip(relative_power(p), f, float(np.mean(np.diff(z))) if z.size > 1 else 1.0)
@@ -35,7 +38,7 @@ BUILTIN_METRICS = (
     Metric("lfp_alpha_beta_power", "LFP", "signal^2/Hz", band_power(ALPHA_BETA), "mean LFP PSD over 10-19 Hz"),
     Metric("flip_crossover_depth_um", "LFP", "um", flip_crossover_depth_um,
            "FLIP crossover depth of the relative power map (NaN: no motif)", traceable=False, needs_context=True),
-    Metric("flip_goodness", "LFP", "1", flip_goodness, "FLIP goodness G (0: no motif)",
+    Metric("flip_goodness", "LFP", "1", flip_goodness, "FLIP goodness G, signed (0: no motif)",
            traceable=False, needs_context=True),
 )
 ALIASES = {"spike_rate_hz_mean": "spike_rate_hz", "spike_count_total": "spike_count",

@@ -237,7 +237,9 @@ def _run_task(args, cfg, model, sim, out) -> int:
         print(f"{len(results.failures)} trial(s) diverged: {results.failures[:3]}", file=sys.stderr)
     if spectral:
         f = spectral["flip"]
-        print("FLIP: " + (f"crossover at channel {f['crossover_channel']:.2f}, G = {f['goodness']:.3f}"
+        cross = f["crossover_channel"]
+        print("FLIP: " + ((f"{'upright' if f['upright'] else 'inverted'} motif, G = {f['goodness']:.3f}, "
+                           + (f"crossover at channel {cross:.0f}" if cross is not None else "no crossover"))
                           if f["found"] else f"no motif ({f['reason']})"))
     print(f"wrote {out}/: " + ", ".join(written))
     return 0
