@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from jaxfne_core import output_folder as of
+from jaxfne_workflows import output_folder as of
 from jaxfne_core.cli import main
 from jaxfne_core.errors import JaxfneError, OutputExistsError, UnsafeOutputError
 
@@ -251,7 +251,7 @@ def test_missing_output_is_put_back_from_what_a_kill_left(tmp_path):
 _KILL_CHILD = textwrap.dedent("""
     import os, shutil, signal, sys
     from pathlib import Path
-    from jaxfne_core import output_folder as of
+    from jaxfne_workflows import output_folder as of
     out, k = Path(sys.argv[1]), int(sys.argv[2])
     if not out.exists():
         with of.staged_output_folder(out) as s:

@@ -54,8 +54,6 @@ def initial_carry(stages, params, n_cells: int):
     }
     if "projection" in params:                   # the source projects the field itself
         carry["projected"] = jnp.zeros_like(params["projection"]["state0"])
-    if source.needs_voltage:                     # conductance synapses read V at each step's start
-        carry["v"] = emitter.membrane_potential(carry["emitter"])
     return carry
 
 
@@ -85,7 +83,7 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
                                                step_key, dt, **noise)
         else:
-            v_pre = (carry["v"],) if "v" in carry else ()
+            v_pre = (emitter.membrane_potential(carry["emitter"]),) if source.needs_voltage else ()
             clock = {"t": t, "key": key} if source.needs_clock else {}
             src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"], *v_pre, **clock)
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
@@ -112,8 +110,7 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
                     out[m] = f[m]
         carry = {"emitter": em_state, "source": src_state, "spikes": spikes,
                  "bad_step": bad_step, "bad_cell": bad_cell,
-                 **({"projected": projected} if "projection" in params else {}),
-                 **({"v": v} if "v" in carry else {})}
+                 **({"projected": projected} if "projection" in params else {})}
         return carry, out
 
     def body(params, key, accumulate=False):

@@ -384,15 +384,18 @@ class _ChannelSource(ProjectingSource):
         if "r" in state:
             new["r"] = state["r"] * per_cell(params["rise_decay"]) + arrived
             g = x - new["r"]
+        # per channel on (N,) slices: the conductance's V term then needs no (C N,) broadcast
+        currents = [g[k * n:(k + 1) * n] for k in range(c)]
         if v is not None:
-            g = g * (per_cell(params["reversal_mV"]) - jnp.broadcast_to(v[None, :], (c, n)).reshape(-1))
-            if params["nmda_channels"].shape[0]:       # static: no NMDA channel, no block computed
-                g = g.reshape(c, n).at[params["nmda_channels"]].multiply(
-                    nmda_block(v, params["mg_mM"])[None, :]).reshape(-1)
-        i_syn = g[:n]
-        for k in range(1, c):      # adds, not a reduce: keeps the step one fused loop
-            i_syn = i_syn + g[k * n:(k + 1) * n]
-        return new, i_syn, g.reshape(c, n)
+            block = nmda_block(v, params["mg_mM"]) if params["nmda_channels"].shape[0] else None
+            for k in range(c):
+                currents[k] = currents[k] * (params["reversal_mV"][k] - v)
+                if block is not None:        # static: no NMDA channel, no block computed
+                    currents[k] = jnp.where(jnp.any(params["nmda_channels"] == k), currents[k] * block, currents[k])
+        i_syn = currents[0]
+        for cur in currents[1:]:      # adds, not a reduce: keeps the step one fused loop
+            i_syn = i_syn + cur
+        return new, i_syn, jnp.stack(currents)
 
     def delivered(self, params, spikes):
         """(C, N) synaptic-current increments from the previous step's spikes (dense and

@@ -20,12 +20,12 @@ from jaxfne_core.errors import ConfigError, MissingExtraError, SimulationDiverge
 from jaxfne_core.io import to_json_text, write_npz_atomic
 from jaxfne_core.model import Model
 from jaxfne_core.objective import Objective
-from jaxfne_core.output_folder import (add_to_output_folder, check_additions, check_output_file, check_output_folder,
-                                       staged_output_folder)
 from jaxfne_core.stages import Command
 from jaxfne_formats import load_run, signals_payload, validate_nwb, write_nwb
 from jaxfne_formats.circuit_io import circuit_arrays, load_circuit
 
+from .output_folder import (add_to_output_folder, check_additions, check_output_file, check_output_folder,
+                            staged_output_folder)
 from .xla_tuning import use_wide_vectors
 
 

@@ -29,9 +29,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from .errors import OutputExistsError, UnsafeOutputError
-from .io import write_bytes_atomic
-from .version import __version__
+from jaxfne_core.errors import OutputExistsError, UnsafeOutputError
+from jaxfne_core.io import write_bytes_atomic
+from jaxfne_core.version import __version__
 
 MARKER = ".jaxfne-output.json"
 _SIBLING = re.compile(r"^\.(?P<name>.+)\.jaxfne-(?P<role>new|old)-(?P<pid>\d+)-[0-9a-f]{8}$")
