@@ -13,7 +13,10 @@ from typing import Optional
 import numpy as np
 from jaxfne_core.errors import ConfigError
 
-from .flip import ALPHA_BETA, GAMMA, FlipResult, flip, vflip   # noqa: F401  (the spectral API)
+from .flip import ALPHA_BETA, GAMMA, FlipResult, flip, vflip
+
+__all__ = ["ALPHA_BETA", "GAMMA", "FlipResult", "band_profile", "flip", "laminar_spectrum", "multitaper_psd",
+           "relative_power", "vflip", "welch_psd"]
 
 
 def welch_psd(x, dt_ms: float, segment_ms: float = 500.0, axis: int = -1):

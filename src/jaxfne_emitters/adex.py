@@ -25,10 +25,9 @@ import attrs
 import jax.numpy as jnp
 import numpy as np
 
-from jaxfne_core.claims import SourceCalibration
 from jaxfne_core.validators import FieldValueError, number, optional
 
-from .point_network import PointNeuronEmitter, check_classes, check_fractions, check_per_population
+from .point_network import NanoampereEmitter, check_classes, check_fractions, check_per_population
 
 
 @attrs.frozen
@@ -76,18 +75,12 @@ class AdExOptions:
             raise FieldValueError("v_peak_mV", f"the spike cut {self.peak_mV} must lie above v_t_mV {self.v_t_mV}")
 
 
-class AdExEmitter(PointNeuronEmitter):
+class AdExEmitter(NanoampereEmitter):
     """Adaptive exponential integrate-and-fire neurons (Brette & Gerstner 2005; currents in nA)."""
 
     name = "adex"
     Options = AdExOptions
     SEED_TAG = 0xADE
-    DRIVE_DEFAULT = "drive_default_nA"
-    DRIVE_RANGE = (-5.0, 10.0)
-    NOISE_MAX = 5.0
-
-    def provides(self, upstream):
-        return {"source_calibration": SourceCalibration.NANOAMPERE}
 
     def init_state(self, params):
         n = params["drive"].shape

@@ -36,10 +36,9 @@ import attrs
 import jax.numpy as jnp
 import numpy as np
 
-from jaxfne_core.claims import SourceCalibration
 from jaxfne_core.validators import number, one_of, optional
 
-from .point_network import PointNeuronEmitter, check_classes, check_fractions, check_per_population
+from .point_network import NanoampereEmitter, check_classes, check_fractions, check_per_population
 
 
 def exprel(x):
@@ -111,18 +110,13 @@ class HHOptions:
         return values + (phi,)
 
 
-class HHEmitter(PointNeuronEmitter):
-    """Hodgkin-Huxley (1952) point neurons: Na, K and leak currents (currents in nA)."""
+class HHEmitter(NanoampereEmitter):
+    """Hodgkin-Huxley point neurons (squid axon or Wang-Buzsaki interneuron): Na, K and leak
+    currents, in nA."""
 
     name = "hh"
     Options = HHOptions
     SEED_TAG = 0x4848
-    DRIVE_DEFAULT = "drive_default_nA"
-    DRIVE_RANGE = (-5.0, 10.0)
-    NOISE_MAX = 5.0
-
-    def provides(self, upstream):
-        return {"source_calibration": SourceCalibration.NANOAMPERE}
 
     def init_state(self, params):
         v = params["v0"]

@@ -11,6 +11,7 @@ from typing import ClassVar
 import jax.numpy as jnp
 import numpy as np
 
+from jaxfne_core.claims import SourceCalibration
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.rng import counter_normal
 from jaxfne_core.stages import Circuit, Emitter
@@ -168,6 +169,18 @@ class PointNeuronEmitter(Emitter):
         if "noise_sigma" in values:
             params["noise_sigma"] = jnp.full_like(params["noise_sigma"], values["noise_sigma"])
         return params
+
+
+class NanoampereEmitter(PointNeuronEmitter):
+    """Point neurons in physical units (AdEx, Hodgkin-Huxley): drives and noise in nA, and the
+    emitter claims ``source_calibration = nA``, so its sources need no declared scale."""
+
+    DRIVE_DEFAULT: ClassVar[str] = "drive_default_nA"
+    DRIVE_RANGE: ClassVar[tuple] = (-5.0, 10.0)
+    NOISE_MAX: ClassVar[float] = 5.0
+
+    def provides(self, upstream):
+        return {"source_calibration": SourceCalibration.NANOAMPERE}
 
 
 def check_classes(inst, attr, value):
