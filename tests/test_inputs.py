@@ -164,3 +164,33 @@ def test_the_example_column_runs_from_the_cli_with_its_thalamic_volley(tmp_path)
     before = spikes[(t > 50.0) & (t <= 100.0)][:, l4].sum() / 50.0
     assert during > 5 * max(before, 0.1)
     assert (out / "network.npz").is_file()
+
+
+def test_a_paradigm_drives_synaptic_inputs_and_omitted_events_send_nothing():
+    """A task drive with delivery 'synaptic' injects no current; its time course (200 Hz during
+    each stimulus) is the rate of the source's 'drive' input into L4. L4 then fires during the
+    second stimulus of AAAB but not during the omitted one of AXAB; the first stimulus drives
+    both. A run without the task's drives is refused."""
+    import json
+    from pathlib import Path
+    import attrs
+    from jaxfne_core.config import config_from_dict
+    from jaxfne_tasks.stimulus import drive_matrix
+    example = Path(__file__).resolve().parent.parent / "examples" / "omission_column.jcfg.json"
+    d = json.loads(example.read_text())
+    d["task"]["drives"][0].update({"delivery": "synaptic", "amplitude": 200.0})
+    d["source"]["inputs"] = [{"name": "visual", "kind": "drive", "drive_index": 0, "target": "L4", "weight": 20.0,
+                              "receptor": "AMPA", "delay_ms": 2.0}]
+    cfg = config_from_dict(d)
+    model = jtfne.construct(cfg)
+    assert not drive_matrix(cfg.task.drives, model.circuit).any()
+    r = model.run_trials(attrs.evolve(cfg.task, conditions=("AAAB", "AXAB"), trials_per_condition=1))
+    c = model.circuit
+    l4 = np.isin(c.population, [i for i, n in enumerate(c.population_names) if n.startswith("L4")])
+    rate = lambda k, t0: r.arrays["spikes"][k, 0][(r.time_ms > t0) & (r.time_ms <= t0 + 50.0)][:, l4].sum()
+    first, second, baseline = 1030.0, 1130.0, 1500.0       # prestim 1000 ms, 30 ms latency
+    for k in (0, 1):
+        assert rate(k, first) > 2 * rate(k, baseline)
+    assert rate(0, second) > 2 * rate(0, baseline) and rate(1, second) < 1.5 * rate(1, baseline)
+    with pytest.raises(ConfigError, match="uses task drive 0, but this run has 0 drives"):
+        model.simulate(jtfne.simulation(10.0))

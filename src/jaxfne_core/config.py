@@ -199,7 +199,10 @@ class DriveConfig:
     a trial that is not omitted (fixation ``fx`` and reward ``rw`` only if listed).
     shape: ``box`` (for duration_ms, default the event's duration) or ``alpha``
     ((t / tau) exp(1 - t / tau), peak 1 at tau_ms). delay_ms: latency after the onset.
-    stimulus_gain: amplitude factor per stimulus identity (e.g. {"A": 1.0, "B": 0.7})."""
+    stimulus_gain: amplitude factor per stimulus identity (e.g. {"A": 1.0, "B": 0.7}).
+    delivery: ``current`` (injected into the targets) or ``synaptic``: nothing is injected;
+    the time course (amplitude in Hz) is the rate of the source's ``drive`` inputs that name
+    this drive, which spike through synapses (their own transmembrane currents)."""
 
     name: str
     events: tuple[str, ...] = attrs.field(validator=_nonempty)
@@ -210,6 +213,7 @@ class DriveConfig:
     delay_ms: float = attrs.field(default=0.0, validator=number(0))
     duration_ms: Optional[float] = attrs.field(default=None, validator=attrs.validators.optional(number(0, lo_open=True)))
     stimulus_gain: Optional[dict[str, float]] = None
+    delivery: str = attrs.field(default="current", validator=one_of("current", "synaptic"))
 
 
 @attrs.frozen

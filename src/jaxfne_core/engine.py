@@ -84,7 +84,7 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
                                                step_key, dt, **noise)
         else:
             v_pre = (emitter.membrane_potential(carry["emitter"]),) if source.needs_voltage else ()
-            clock = {"t": t, "key": key} if source.needs_clock else {}
+            clock = {"t": t, "key": key, "drive": drive_t} if source.needs_clock else {}
             src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"], *v_pre, **clock)
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
                                                step_key, dt, **noise)

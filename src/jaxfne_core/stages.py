@@ -263,8 +263,9 @@ class Source(Stage):
         are positive outward (a source), and each cell's sum to zero. Pure. A source whose
         :attr:`needs_voltage` is true is called ``step(params, state, spikes, v)`` with the
         membrane potential (N,) mV at the start of the step (conductance synapses); one whose
-        :attr:`needs_clock` is true also gets ``t=`` the global step (int32) and ``key=`` the
-        run's key (inputs with their own timing and randomness).
+        :attr:`needs_clock` is true also gets ``t=`` the global step (int32), ``key=`` the
+        run's key and ``drive=`` this step's (K,) task drive time courses (inputs with their own
+        timing and randomness, or driven by a task's synaptic drives).
         """
 
     @property
@@ -274,7 +275,7 @@ class Source(Stage):
 
     @property
     def needs_clock(self) -> bool:
-        """Whether :meth:`step` takes the keywords ``t`` and ``key`` (default False)."""
+        """Whether :meth:`step` takes the keywords ``t``, ``key`` and ``drive`` (default False)."""
         return False
 
     def tunables(self, circuit: Circuit) -> dict:

@@ -26,8 +26,8 @@ from jaxfne_core.errors import ConfigError
 from jaxfne_core.rng import counter_normal, counter_uniform_bits
 from jaxfne_core.validators import FieldValueError, number, one_of, optional
 
-POISSON_STREAM, JITTER_STREAM = 0x506F6973, 0x4A697474
-KINDS = ("poisson", "evoked", "rhythmic", "spike_times")
+POISSON_STREAM, JITTER_STREAM, DRIVE_STREAM = 0x506F6973, 0x4A697474, 0x44726976
+KINDS = ("poisson", "evoked", "rhythmic", "spike_times", "drive")
 
 
 def _floats(inst, attr, value):
@@ -46,7 +46,10 @@ class InputSpec:
     ``spikes_per_unit`` times per volley with jitter SD ``jitter_ms``), ``rhythmic`` (from start_ms
     to stop_ms every ``interval_ms`` a burst of ``burst_spikes`` spikes ``burst_isi_ms`` apart,
     jittered by ``jitter_ms``) or ``spike_times`` (unit ``units[i]`` spikes at ``times_ms[i]``;
-    or ``file``: an .npz with arrays ``units`` and ``times_ms``). target: the cells it reaches,
+    or ``file``: an .npz with arrays ``units`` and ``times_ms``) or ``drive`` (Poisson units whose
+    rate in Hz is the time course of task drive number ``drive_index``, a drive with
+    ``delivery = synaptic``: the paradigm's events then arrive as spikes through synapses).
+    target: the cells it reaches,
     a population (``L4_E``), a class (``E``), a layer (``L4``) or ``*``. n_units: its units
     (default: one per target cell, each cell its own unit). indegree: units per target cell
     (distinct, drawn at random when n_units is given). weight / weight_dist / weight_sd: as for
@@ -80,9 +83,13 @@ class InputSpec:
     burst_spikes: int = attrs.field(default=1, validator=number(1, 1000))
     burst_isi_ms: float = attrs.field(default=10.0, validator=number(0, 1e6))
     seed: int = attrs.field(default=0, validator=number(0, 2**32 - 1))
+    drive_index: Optional[int] = attrs.field(default=None, validator=optional(number(0, 10_000)))
 
     def __attrs_post_init__(self):
         where = f"input {self.name!r}"
+        if (self.kind == "drive") != (self.drive_index is not None):
+            raise FieldValueError("drive_index", f"{where}: 'drive_index' (the task drive setting the rate) goes "
+                                  "with kind 'drive', and only with it")
         if self.kind == "poisson" and (self.rate_times_ms is None) != (self.rate_hz_profile is None):
             raise FieldValueError("rate_times_ms", f"{where}: 'rate_times_ms' and 'rate_hz_profile' go together")
         if self.rate_times_ms is not None:
@@ -154,7 +161,7 @@ def build_inputs(specs, circuit, class_of, draw_weights, draw_delays):
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ConfigError([("$.source.inputs", f"input names repeat: {names}")])
-    edges, unit_input, poisson, timed = [], [], [], []
+    edges, unit_input, poisson, timed, driven = [], [], [], [], []
     offset = 0
     for k, spec in enumerate(specs):
         rng = np.random.default_rng([spec.seed, zlib.crc32(spec.name.encode())])
@@ -177,7 +184,9 @@ def build_inputs(specs, circuit, class_of, draw_weights, draw_delays):
         d = draw_delays(spec.delay_ms, spec.delay_spread_ms, pre.size, rng)
         edges.append((pre + offset, post, w, np.full(pre.size, np.nan) if d is None else d, np.full(pre.size, k)))
         unit_input.append(np.full(m, k))
-        if spec.kind == "poisson":
+        if spec.kind == "drive":
+            driven.append((np.arange(m) + offset, np.full(m, spec.drive_index)))
+        elif spec.kind == "poisson":
             if spec.rate_times_ms is not None:
                 t, r = np.asarray(spec.rate_times_ms, float), np.asarray(spec.rate_hz_profile, float)
             else:
@@ -200,7 +209,20 @@ def build_inputs(specs, circuit, class_of, draw_weights, draw_delays):
         out["profile_rates"] = np.concatenate([np.tile(pad(p[2]), (p[0].size, 1)) for p in poisson])
     if timed:
         out["timed_unit"], out["timed_mean_ms"], out["timed_sd_ms"] = (cat(timed, i) for i in range(3))
+    if driven:
+        out["driven_unit"], out["driven_index"] = cat(driven, 0), cat(driven, 1)
     return out
+
+
+def driven_spikes(arrays, n_units: int, key, step, dt, drive):
+    """(M,) bool: the spikes of ``drive`` inputs in ``step``, each unit Bernoulli with
+    probability drive[index] (Hz) x dt; ``drive`` (K,) is the step's task drive courses."""
+    bits = counter_uniform_bits(jax.random.fold_in(jax.random.fold_in(key, DRIVE_STREAM), step),
+                                arrays["driven_unit"].shape)
+    u = (bits >> 8).astype(jnp.float32) * np.float32(2.0 ** -24)
+    rate = jnp.maximum(drive[arrays["driven_index"]], 0.0)
+    fired = u < rate * jnp.asarray(dt, jnp.float32) * np.float32(1e-3)
+    return jnp.zeros((n_units,), bool).at[arrays["driven_unit"]].set(fired)
 
 
 def input_spikes(arrays, n_units: int, key, step, dt):

@@ -33,7 +33,7 @@ from jaxfne_core.validators import FieldValueError, number, one_of, optional
 from .connectivity import outgoing_table, row_channels
 from .event_delivery import deliver, deliver_ring
 from .izhikevich import cell_type_of
-from .inputs import InputSpec, build_inputs, input_spikes
+from .inputs import InputSpec, build_inputs, driven_spikes, input_spikes
 from .kinetics import conductance_scale, delay_steps, kernel_norm, nmda_block
 from .pathways import draw_delays, draw_weights
 
@@ -296,7 +296,8 @@ class _ChannelSource(ProjectingSource):
         if e["inputs"] is not None:
             inp = e["inputs"]
             params["inputs"] = {k: jnp.asarray(inp[k]) for k in ("poisson_unit", "profile_times", "profile_rates",
-                                                                  "timed_unit", "timed_mean_ms", "timed_sd_ms")
+                                                                  "timed_unit", "timed_mean_ms", "timed_sd_ms",
+                                                                  "driven_unit", "driven_index")
                                 if k in inp}
             params["input_gain"] = jnp.ones((len(self.options.inputs),), jnp.float32)
             params["unit_input"] = jnp.asarray(inp["unit_input"], jnp.int32)
@@ -304,6 +305,8 @@ class _ChannelSource(ProjectingSource):
                             **({"r": jnp.zeros((c * n,), jnp.float32)} if np.any(rise > 0) else {}),
                             "ring": jnp.zeros((n_slots, c * n + pad), jnp.float32),
                             "cursor": jnp.zeros((), jnp.int32)}
+        if e["inputs"] is not None and "driven_unit" in e["inputs"]:     # drive inputs' spikes of the last step
+            params["state0"]["pending"] = jnp.zeros((e["inputs"]["n_units"],), bool)
         return params
 
     def input_arrays(self, circuit):
@@ -340,7 +343,7 @@ class _ChannelSource(ProjectingSource):
     def is_kinetic(params) -> bool:
         return isinstance(params["state0"], dict)
 
-    def _advance_kinetic(self, params, state, spikes, v=None, t=None, key=None):
+    def _advance_kinetic(self, params, state, spikes, v=None, t=None, key=None, drive=None):
         """Deliver this step's spikes into the ring, read the slot due now, update the kernel
         states: -> (state, i_syn (N,), per-channel currents (C, N)). With inputs, the input
         units' spikes of the same emission step (t - 1) follow the cells' (presynaptic index
@@ -357,6 +360,14 @@ class _ChannelSource(ProjectingSource):
                 raise ValueError("a source with inputs steps as step(params, state, spikes, ..., t=step, key=run_key)")
             units = params["unit_input"].shape[0]
             fired = input_spikes(params["inputs"], units, key, t - 1, params["dt_ms"]) & (t >= 1)
+            if "pending" in state:          # drive inputs: generated last step from that step's drive
+                need = 1 + max(s.drive_index for s in self.options.inputs if s.kind == "drive")
+                if drive is None or drive.shape[0] < need:
+                    raise ConfigError([("$.source.inputs", f"a 'drive' input uses task drive {need - 1}, but this "
+                                        f"run has {0 if drive is None else drive.shape[0]} drives; allowed: a task "
+                                        "run whose task.drives include it (delivery 'synaptic')")])
+                fired = fired | state["pending"]
+                pending = driven_spikes(params["inputs"], units, key, t, params["dt_ms"], drive)
             spikes = jnp.concatenate([spikes, fired.astype(spikes.dtype)])
             gains.append(params["input_gain"][params["unit_input"]])
         pre_gain = jnp.concatenate(gains) if len(gains) > 1 else gains[0]
@@ -379,7 +390,8 @@ class _ChannelSource(ProjectingSource):
         per_cell = lambda a: jnp.broadcast_to(a[:, None], (c, n)).reshape(-1)     # (C,) -> (C N,)
         arrived = jax.lax.dynamic_slice(ring, (cursor, 0), (1, c * n))[0] * per_cell(scale)
         x = state["x"] * per_cell(params["decay"]) + arrived           # flat (C N,), channel-major
-        new = {"x": x, "ring": ring, "cursor": (cursor + 1) % slots}
+        new = {"x": x, "ring": ring, "cursor": (cursor + 1) % slots,
+               **({"pending": pending} if "pending" in state else {})}
         g = x
         if "r" in state:
             new["r"] = state["r"] * per_cell(params["rise_decay"]) + arrived
@@ -438,11 +450,11 @@ class _ChannelSource(ProjectingSource):
             i_syn = i_syn + state[k * n:(k + 1) * n]
         return state, i_syn
 
-    def step(self, params, state, spikes, v=None, *, t=None, key=None):
+    def step(self, params, state, spikes, v=None, *, t=None, key=None, drive=None):
         if self.is_kinetic(params):
             if self.needs_voltage and v is None:
                 raise ValueError("conductance synapses need the membrane potential: step(params, state, spikes, v)")
-            state, i_syn, per_channel = self._advance_kinetic(params, state, spikes, v, t, key)
+            state, i_syn, per_channel = self._advance_kinetic(params, state, spikes, v, t, key, drive)
             return state, i_syn, params["calibration"] * jnp.concatenate([i_syn, -per_channel.reshape(-1)])
         state, i_syn = self._advance(params, state, spikes)
         transmembrane = params["calibration"] * jnp.concatenate([i_syn, -state[:i_syn.shape[0] * params["decay"].shape[0]]])

@@ -19,7 +19,8 @@ def population_labels(name: str) -> set:
 
 
 def drive_matrix(drives, circuit) -> np.ndarray:
-    """(K, N) float32: 1 where drive k targets cell n."""
+    """(K, N) float32: 1 where drive k targets cell n (0 for synaptic drives: they inject
+    nothing, their time course is the rate of the source's drive inputs)."""
     labels = [population_labels(p) for p in circuit.population_names]
     allowed = sorted(set().union(*labels)) if labels else []
     w = np.zeros((len(drives), circuit.n_cells), np.float32)
@@ -29,7 +30,7 @@ def drive_matrix(drives, circuit) -> np.ndarray:
         if unknown:
             raise ConfigError([(f"$.task.drives[{k}].targets", f"{unknown!r} match no population; "
                                 f"allowed: {', '.join(allowed)}")])
-        w[k] = np.isin(circuit.population, hit)
+        w[k] = np.isin(circuit.population, hit) if d.delivery == "current" else 0.0
     return w
 
 
