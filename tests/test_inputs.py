@@ -34,8 +34,8 @@ def raster(spec, n_cells, steps, seed=0):
 def test_poisson_units_have_the_requested_rate_and_a_fano_factor_of_one():
     """2000 units at 20 Hz for 1 s: the mean count is within 4 SE (SE = sqrt(20 / 2000) =
     0.1) of 20 and the Fano factor of the counts within 4 SE (sqrt(2 / 1999) = 0.032) of
-    1 - p = 0.998 (Bernoulli steps). Power: a 2% rate error (4 SE) or a Fano factor of 1.2
-    (6 SE), as bursty or regular trains would give, fail."""
+    1 - p = 0.998 (Bernoulli steps). Power: a 3% rate error (6 SE) or a Fano factor of 1.2
+    (6 SE), as bursty trains would give, fails almost always."""
     counts = raster(InputSpec(name="p", kind="poisson", rate_hz=20.0), 2000, 10_000).sum(axis=0)
     assert abs(counts.mean() - 20.0) < 4 * 0.1
     assert abs(counts.var(ddof=1) / counts.mean() - (1 - 20.0 * DT * 1e-3)) < 4 * 0.032
