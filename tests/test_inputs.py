@@ -131,7 +131,11 @@ def test_a_thalamic_volley_drives_its_target_layer_and_its_gain_is_tunable():
     ({**THALAMUS, "target": "L5"}, r"target 'L5' names no population, class or layer; allowed: \['E', 'L23'"),
     ({**THALAMUS, "receptor": "GABA_A"}, "is excitatory but receptor 'GABA_A' is not"),
     ({**THALAMUS, "n_units": None}, "indegree 10 needs n_units"),
-    ({**THALAMUS, "name": "x", "kind": "evoked"}, "kind 'evoked' needs 'times_ms'"),
+    ({"name": "x", "kind": "evoked", "target": "L4"}, "kind 'evoked' needs 'times_ms'"),
+    ({**THALAMUS, "kind": "evoked", "times_ms": [50.0]}, r"\['rate_hz', 'start_ms', 'stop_ms'\] have no effect on a "
+                                                        "'evoked' input"),
+    ({**THALAMUS, "rate_times_ms": [0.0, 10.0], "rate_hz_profile": [0.0, 5.0]}, "a rate profile .* sets the whole rate"),
+    ({**THALAMUS, "weight_sd": 1.0}, r"\['weight_sd'\] have no effect"),
 ])
 def test_bad_inputs_are_refused_naming_the_input(spec, message):
     with pytest.raises(ConfigError, match=message):

@@ -114,6 +114,8 @@ def test_bad_pathways_are_refused_naming_the_pathway(pathway, message):
 def test_pathway_fields_are_validated():
     with pytest.raises(ConfigError, match="exactly one of 'p' and 'indegree'"):
         column([{"pre": "E", "post": "E", "p": 0.1, "indegree": 3}])
+    with pytest.raises(ConfigError, match="weight_sd applies to 'normal' and 'lognormal'"):
+        column([{"pre": "E", "post": "E", "p": 0.1, "weight_sd": 0.2}])
     with pytest.raises(ConfigError, match="p_between_layers"):
         column([{"pre": "E", "post": "E", "p": 0.1}], p_between_layers=0.1)
     with pytest.raises(ConfigError, match="one excitatory and one inhibitory channel"):

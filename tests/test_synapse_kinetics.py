@@ -1,6 +1,7 @@
 """Delays, rise times and conductance synapses (jaxfne_emitters.kinetics), each against an
 independent reference: exact arrival steps, closed-form charges, the integrating-factor
 solution of a conductance PSP, and Jahr & Stevens' (1990) formula."""
+import attrs
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -198,6 +199,18 @@ def test_conductance_needs_reversal_potentials_and_rise_below_decay():
         ReceptorExponentialSource(custom).init_params(circuit, 0.1)
     with pytest.raises(ConfigError, match="rise_ms.*below the decay"):
         ExponentialSource(ExponentialOptions(tau_ms=2.0, rise_ms=2.0)).init_params(circuit, 0.1)
+
+
+@pytest.mark.parametrize("options", [ExponentialOptions(synapse_model="conductance", inh_reversal_mV=-70.0),
+                                     ReceptorOptions(synapse_model="conductance", reversal_mV={"GABA_A": -75.0},
+                                                     mg_mM=2.0)])
+def test_conductance_only_options_are_refused_with_current_synapses(options):
+    """Reversal potentials, weights_at_mV and mg_mM do nothing to current synapses: refused."""
+    changed = {k: v for k, v in attrs.asdict(options, recurse=False).items()
+               if k in type(options).CONDUCTANCE_ONLY and v != attrs.fields_dict(type(options))[k].default}
+    assert changed
+    with pytest.raises(ConfigError, match="only apply to conductance synapses"):
+        attrs.evolve(options, synapse_model="current")
 
 
 def delayed_conductance_model(connectivity="event"):

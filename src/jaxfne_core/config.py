@@ -79,6 +79,9 @@ class PathwayConfig:
         if (self.p is None) == (self.indegree is None):
             raise FieldValueError("p", f"pathway {self.name!r}: give exactly one of 'p' and 'indegree', got "
                                   f"p = {self.p!r}, indegree = {self.indegree!r}")
+        if self.weight_sd > 0 and self.weight_dist not in ("normal", "lognormal"):
+            raise FieldValueError("weight_sd", f"pathway {self.name!r}: weight_sd applies to 'normal' and "
+                                  f"'lognormal' weights, not {self.weight_dist!r}")
         if self.weight_dist == "lognormal" and self.weight <= 0:
             raise FieldValueError("weight", f"pathway {self.name!r}: a lognormal weight needs a mean > 0")
         if self.delay_ms is not None and self.delay_spread_ms > self.delay_ms:

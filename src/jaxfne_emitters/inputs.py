@@ -27,7 +27,13 @@ from jaxfne_core.rng import counter_normal, counter_uniform_bits
 from jaxfne_core.validators import FieldValueError, number, one_of, optional
 
 POISSON_STREAM, JITTER_STREAM, DRIVE_STREAM = 0x506F6973, 0x4A697474, 0x44726976
-KINDS = ("poisson", "evoked", "rhythmic", "spike_times", "drive")
+#: kind -> the timing options it reads (the others must stay unset)
+TIMING = {"poisson": ("rate_hz", "start_ms", "stop_ms", "rate_times_ms", "rate_hz_profile"),
+          "evoked": ("times_ms", "jitter_ms", "spikes_per_unit"),
+          "rhythmic": ("start_ms", "stop_ms", "interval_ms", "burst_spikes", "burst_isi_ms", "jitter_ms"),
+          "spike_times": ("times_ms", "units", "file"),
+          "drive": ("drive_index",)}
+KINDS = tuple(TIMING)
 
 
 def _floats(inst, attr, value):
@@ -87,6 +93,23 @@ class InputSpec:
 
     def __attrs_post_init__(self):
         where = f"input {self.name!r}"
+        fields = attrs.fields_dict(type(self))
+        others = sorted({n for names in TIMING.values() for n in names} - set(TIMING[self.kind]))
+        unused = [n for n in others if getattr(self, n) != fields[n].default]
+        replaced = []
+        if self.kind == "poisson" and self.rate_times_ms is not None:
+            replaced = [n for n in ("rate_hz", "start_ms", "stop_ms") if getattr(self, n) != fields[n].default]
+        if self.kind == "spike_times" and self.file is not None and self.times_ms is not None:
+            replaced = ["times_ms", "units"]
+        if replaced:
+            raise FieldValueError(replaced[0], f"{where}: {replaced} would be ignored: "
+                                  + ("a rate profile (rate_times_ms) sets the whole rate" if self.kind == "poisson"
+                                     else "'file' gives the spike trains") + "; allowed: one or the other")
+        if self.weight_sd > 0 and self.weight_dist not in ("normal", "lognormal"):
+            unused.append("weight_sd")
+        if unused:
+            raise FieldValueError(unused[0], f"{where}: {unused} have no effect on a {self.kind!r} input "
+                                  f"(weight {self.weight_dist!r}); allowed timing options: {list(TIMING[self.kind])}")
         if (self.kind == "drive") != (self.drive_index is not None):
             raise FieldValueError("drive_index", f"{where}: 'drive_index' (the task drive setting the rate) goes "
                                   "with kind 'drive', and only with it")

@@ -17,7 +17,7 @@ inward, depolarizing current is a sink), and leaves through the soma as the retu
 from __future__ import annotations
 
 import abc
-from typing import Optional
+from typing import ClassVar, Optional
 
 import attrs
 import jax
@@ -82,6 +82,18 @@ class KineticsOptions(CalibrationOptions):
     normalisation: str = attrs.field(default="peak", validator=one_of("peak", "charge"))
     mg_mM: float = attrs.field(default=1.0, validator=number(0, 20))
     inputs: Optional[tuple[InputSpec, ...]] = None
+    #: options that only conductance synapses read: set with current synapses, they are refused
+    CONDUCTANCE_ONLY: ClassVar[tuple] = ("weights_at_mV", "mg_mM")
+
+    def __attrs_post_init__(self):
+        super().__attrs_post_init__()
+        if self.synapse_model == "conductance":
+            return
+        fields = attrs.fields_dict(type(self))
+        unused = [n for n in self.CONDUCTANCE_ONLY if getattr(self, n) != fields[n].default]
+        if unused:
+            raise FieldValueError(unused[0], f"{unused} only apply to conductance synapses; allowed: "
+                                  "synapse_model = 'conductance', or leave them unset")
 
 
 class _ChannelSource(ProjectingSource):
@@ -569,6 +581,7 @@ class ExponentialOptions(KineticsOptions):
     inh_offset_um: float = attrs.field(default=50.0, validator=number(-2000, 2000))
     exc_reversal_mV: float = attrs.field(default=0.0, validator=number(-150, 100))
     inh_reversal_mV: float = attrs.field(default=-80.0, validator=number(-150, 100))
+    CONDUCTANCE_ONLY: ClassVar[tuple] = KineticsOptions.CONDUCTANCE_ONLY + ("exc_reversal_mV", "inh_reversal_mV")
 
 
 class ExponentialSource(_ChannelSource):
@@ -660,6 +673,7 @@ class ReceptorOptions(KineticsOptions):
     offset_um: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_receptor_numbers)
     rise_ms: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_receptor_numbers)
     reversal_mV: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_receptor_numbers)
+    CONDUCTANCE_ONLY: ClassVar[tuple] = KineticsOptions.CONDUCTANCE_ONLY + ("reversal_mV",)
 
 
 class ReceptorExponentialSource(_ChannelSource):
