@@ -25,8 +25,9 @@ def target_rate():
 
 OPTIMIZERS = [
     ("random_search", dict(steps=6)),                                          # 97 evaluations
-    ("gsdr", dict(steps=40)),                                                  # 41
+    ("gsdr_blackbox", dict(steps=40)),                                         # 41
     ("agsdr", dict(steps=8, options={"population": 8})),                       # 65
+    ("cmaes", dict(steps=10, options={"population": 6})),                      # 61
 ]
 
 
@@ -62,23 +63,39 @@ def test_optax_recovers_a_known_drive_by_surrogate_gradients():
     assert all(np.isfinite(h["grad_norm"]) for h in report.to_dict()["history"][1:])
 
 
-@pytest.mark.parametrize("problem", ["rosenbrock2", "rosenbrock5", "noisy_quadratic5"])
-def test_gsdr_and_agsdr_beat_random_search_at_equal_evaluations(problem):
-    """400 evaluations, median over 6 seeds of the best (noise-free) loss. Measured with 10
-    seeds (benchmarks/optimizers.py): rosenbrock2 gsdr 0.0045, agsdr 0.017, random 0.096;
-    rosenbrock5 4.3, 4.6, 37; noisy quadratic 0.030, 0.036, 0.74."""
+@pytest.mark.parametrize("problem", ["rosenbrock10", "rastrigin10", "noisy_quadratic10"])
+def test_cmaes_beats_the_other_optimizers_at_equal_evaluations(problem):
+    """500 evaluations each (the start counted), median over 6 seeds of the best (noise-free)
+    loss. The 10-seed table of benchmarks/optimizers.py, with pycma beside it, is in
+    docs/optimizers.md."""
     import sys
     from pathlib import Path
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from optimizers import run
-    rows = run(problem, 400, 6)
-    assert rows["gsdr"]["median"] < rows["random_search"]["median"]
-    assert rows["agsdr"]["median"] < rows["random_search"]["median"]
+    rows = {r["optimizer"]: r for r in run(problem, 500, 6, ["random_search", "gsdr_blackbox", "agsdr", "cmaes"])}
+    for other in ("random_search", "gsdr_blackbox", "agsdr"):
+        assert rows["cmaes"]["median"] < rows[other]["median"], other
+    if problem != "rastrigin10":      # there both stay in the start's local minimum (90)
+        assert rows["gsdr_blackbox"]["median"] < rows["random_search"]["median"]
+
+
+@pytest.mark.parametrize("name,options", [("random_search", {}), ("agsdr", {"population": 7}),
+                                          ("gsdr_blackbox", {"chains": 3}), ("cmaes", {}), ("gsdr", {})])
+def test_max_evaluations_is_exact_for_every_optimizer(name, options):
+    from jaxfne_core import default_registry
+    from jaxfne_core.config import structure_options
+    import attrs
+    import jax
+    cls = default_registry().get("optimizer", name).value
+    problem = attrs.evolve(rosenbrock_problem(4), max_evaluations=53)
+    res = cls(structure_options(cls.Options, options, "options")).minimize(problem, 10 ** 6, jax.random.key(0))
+    assert res.n_evaluations == 53, name
 
 
 def test_same_seed_same_history_bit_for_bit(target_rate):
     obj = jtfne.objective("fit").loss("rate", target=target_rate, metric="spike_rate_hz")
-    for name, options in [("gsdr", {"chains": 2}), ("agsdr", {"population": 4}), ("random_search", {})]:
+    for name, options in [("gsdr_blackbox", {"chains": 2}), ("agsdr", {"population": 4}), ("random_search", {}),
+                          ("cmaes", {"population": 4})]:
         a, b = (model_with_drive(3.0).tune(obj, name, steps=3, options=options, sim=SIM, seed=4,
                                            tunables=["emitter.drive.E", "source.gain_inh"])[1]
                 for _ in range(2))
@@ -133,7 +150,8 @@ def test_reference_spellings():
     model = model_with_drive(3.0)
     new, rep = model.tune(obj, optimizer="GSDR", steps=1, tunables=["emitter.drive.E"])
     assert rep["tuning_status"] == "tuned" and rep["same_model_unchanged"] is True and new is not model
-    assert jtfne.gsdr(alpha=0.7).options == {"alpha": 0.7}
+    assert rep.optimizer == "gsdr_blackbox"          # the page's "blackbox path"
+    assert jtfne.gsdr(alpha=0.7).options == {"a_init": 0.7}
     new, rep = model.tune(obj, jtfne.agsdr(population=4), steps=1, tunables=["emitter.drive.E"])
     assert rep.optimizer == "agsdr" and rep.n_evaluations == 5
 

@@ -49,7 +49,7 @@ def test_tuning_is_reproducible_bit_for_bit(target_rate):
 def test_tune_refuses_bad_requests():
     model = model_with_drive(3.0)
     obj = jtfne.objective("fit").loss("rate", target=5.0, metric="spike_rate_hz")
-    with pytest.raises(jtfne.UnknownStageError, match="available optimizers: 'agsdr', 'gsdr', 'optax', 'random_search'"):
+    with pytest.raises(jtfne.UnknownStageError, match="available optimizers: 'agsdr', 'cmaes', 'gsdr', 'gsdr_blackbox', 'optax', 'random_search'"):
         model.tune(obj, optimizer="CMA", steps=1)
     with pytest.raises(jtfne.ConfigError, match="unknown tunable"):
         model.tune(obj, tunables=["emitter.drive.X"], steps=1)

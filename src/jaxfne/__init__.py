@@ -4,8 +4,10 @@
     model = jtfne.construct(jtfne.configuration().network(n=64))
     signals = model.simulate(jtfne.simulation(duration_ms=100.0, dt_ms=0.1, seed=0))
 
-A thin facade over :mod:`jaxfne_core` (the plugin host) and the task paradigms of
-:mod:`jaxfne_tasks`; stages come from plugins (``jaxfne plugins``).
+A thin facade over :mod:`jaxfne_core` (the plugin host), the task paradigms of
+:mod:`jaxfne_tasks`, the optimizers' ``minimize`` and the reference page's calls (stimulus
+schedules, trial batches, laminar geometry, configuration helpers, the manifest; see
+``docs/reference_api.md``); stages come from plugins (``jaxfne plugins``).
 """
 from jaxfne_core import *  # noqa: F401,F403
 from jaxfne_core import __all__ as _core_all
@@ -14,5 +16,30 @@ from jaxfne_core.evaluator import Evaluator, LocalEvaluator
 from jaxfne_formats.circuit_io import load_circuit, save_circuit
 from jaxfne_tasks.paradigm import global_local_oddball, standard_visual_omission
 
-__all__ = list(_core_all) + ["Evaluator", "LocalEvaluator", "global_local_oddball", "load_circuit", "save_circuit",
-                              "standard_visual_omission"]
+from .config_standard import (ConfigValidationResult, JaxFNEConfig, config_to_configuration, config_to_geometry,
+                              config_to_simulation, config_to_trial_batch, config_truth_boundary, validate_config)
+from .geometry import LaminarPopulation, LaminarSourceGeometry, laminar_source_geometry
+from .minimize import Minimum, minimize
+from .reference_model import ReferenceModel, construct
+from .runtime import RuntimeConfig, runtime
+from .stimulus import StimulusSchedule, stimulus_schedule
+from .trial_batch import TrialBatch, TrialBatchResult, TrialResult, TrialSpec, run_trials, trial_batch
+
+_REFERENCE = ["ConfigValidationResult", "JaxFNEConfig", "config_to_configuration", "config_to_geometry",
+              "config_to_simulation", "config_to_trial_batch", "config_truth_boundary", "validate_config",
+              "LaminarPopulation", "LaminarSourceGeometry", "laminar_source_geometry", "ReferenceModel",
+              "RuntimeConfig", "runtime", "StimulusSchedule", "stimulus_schedule", "TrialBatch", "TrialBatchResult",
+              "TrialResult", "TrialSpec", "run_receipt", "run_trials", "trial_batch"]
+__all__ = list(_core_all) + ["Evaluator", "LocalEvaluator", "Minimum", "global_local_oddball", "load_circuit",
+                              "minimize", "save_circuit", "standard_visual_omission"] + _REFERENCE
+
+
+def run_receipt(model, signals):
+    """``model.run_receipt(signals)`` (the reference's module-level spelling)."""
+    return model.run_receipt(signals)
+
+
+def __getattr__(name):
+    if name == "_KNOWN_READOUT_METRICS":      # the reference's constant: every registered metric, now
+        return frozenset(default_registry().names("objective"))
+    raise AttributeError(f"module 'jaxfne' has no attribute {name!r}")

@@ -59,9 +59,13 @@ class ConfigBuilder:
     def probe(self, kind="laminar", **options):
         return self._with("probe", self._stage(kind, options))
 
-    def runtime(self, *, recurrent_backend=None, synaptic_kernel=None):
+    def runtime(self, runtime=None, *, recurrent_backend=None, synaptic_kernel=None):
         """Reference spelling: ``recurrent_backend`` -> network.connectivity ('dense' or
-        'edge_list'); ``synaptic_kernel`` -> source kind."""
+        'edge_list'); ``synaptic_kernel`` -> source kind. ``runtime``: an object with those two
+        attributes (``jaxfne.runtime(...)``)."""
+        if runtime is not None:
+            recurrent_backend = recurrent_backend or runtime.recurrent_backend
+            synaptic_kernel = synaptic_kernel or runtime.synaptic_kernel
         b = self
         if recurrent_backend is not None:
             b = b.network(connectivity=recurrent_backend)

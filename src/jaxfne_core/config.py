@@ -247,7 +247,9 @@ class StageConfig:
 class TermConfig:
     """One objective term. role: loss | regularizer | gate. For gates, ``criterion`` is one of
     below, above, equal, in_range and ``threshold`` is a number (a [lo, hi] pair for in_range).
-    units: the target's units; ``uV`` requires the pipeline to deliver physical amplitudes."""
+    units: the target's units; ``uV`` requires the pipeline to deliver physical amplitudes.
+    population: restrict a cell metric (spikes, V_m) to one population, layer or cell class
+    (``L4_E``, ``L4``, ``E``)."""
 
     role: str = attrs.field(validator=one_of("loss", "regularizer", "gate"))
     name: str
@@ -261,6 +263,7 @@ class TermConfig:
     units: Optional[str] = None
     time_window_ms: Optional[tuple[float, float]] = None
     contacts: Optional[tuple[int, int]] = None
+    population: Optional[str] = None
 
     def __attrs_post_init__(self):
         if self.role == "gate":

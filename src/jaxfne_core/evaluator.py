@@ -16,10 +16,12 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def candidate_loss(model, objective, names: tuple, sim):
+def candidate_loss(model, objective, names: tuple, sim, gradient_window=None):
     """Pure ``x (D,) in parameter units -> (loss, gates pass)`` for one candidate: the whole
-    simulation with tunables ``names`` set to x, then the objective. Non-finite runs lose (inf)."""
-    full = model.full_run(sim)
+    simulation with tunables ``names`` set to x, then the objective. Non-finite runs lose (inf).
+    gradient_window: truncated backpropagation through windows of that many steps
+    (:meth:`Model.full_run`)."""
+    full = model.full_run(sim, gradient_window=gradient_window)
     params = model.params(sim.dt_ms)
     registry = model.registry
     sim_key = jax.random.key(sim.seed)

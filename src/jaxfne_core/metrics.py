@@ -6,6 +6,7 @@ from typing import Callable, Optional
 
 import attrs
 import jax.numpy as jnp
+import numpy as np
 
 from .errors import ConfigError
 from .signals import CONTACT_MODES
@@ -27,9 +28,12 @@ class Metric:
     traceable: bool = True        # pure JAX: usable inside jit/vmap/grad (tuning)
     needs_context: bool = False   # fn(x, dt_ms, context) with the model's static context
 
-    def __call__(self, signals, time_window_ms: Optional[tuple] = None, contacts: Optional[tuple] = None):
+    def __call__(self, signals, time_window_ms: Optional[tuple] = None, contacts: Optional[tuple] = None,
+                 population: Optional[str] = None):
         x = signals[self.mode]
         x = slice_signal(x, signals.dt_ms, self.mode, time_window_ms, contacts, getattr(signals, "t0_ms", 0.0))
+        if population is not None:
+            x = x[..., population_columns(signals, self.mode, population)]
         if self.needs_context:
             return self.fn(x, signals.dt_ms, signals.context)
         return self.fn(x, signals.dt_ms)
@@ -64,6 +68,33 @@ def slice_signal(x, dt_ms, mode, window, contacts, t0_ms: float = 0.0):
                                 f"0 <= start < end <= {x.shape[-1]}")])
         x = x[..., c0:c1]
     return x
+
+
+def population_labels(name: str) -> set:
+    """Names a population answers to: ``L4_E`` -> {``L4_E``, ``L4``, ``E``}."""
+    return {name, *name.rsplit("_", 1)}
+
+
+def population_columns(signals, mode: str, population: str) -> np.ndarray:
+    """Columns of a cell signal (spikes, V_m) that belong to ``population`` (a population name,
+    a layer or a cell class: ``L4_E``, ``L4``, ``E``); refuses other modes and unknown names."""
+    if mode not in ("spikes", "V_m"):
+        raise ConfigError([("population", f"a population selects cells of 'spikes' or 'V_m', not {mode!r}")])
+    model = getattr(signals.context, "model", None)
+    if model is None:
+        raise ConfigError([("population", "these signals carry no model context (cells unknown)")])
+    names = model.population_names
+    hit = [i for i, n in enumerate(names) if population in population_labels(n)]
+    if not hit:
+        allowed = sorted(set().union(*(population_labels(n) for n in names)))
+        raise ConfigError([("population", f"{population!r} matches no population; allowed: {', '.join(allowed)}")])
+    cells = np.asarray(model.population)
+    if mode == "V_m" and model.v_m_cells is not None:
+        cells = cells[np.asarray(model.v_m_cells)]
+    cols = np.nonzero(np.isin(cells, hit))[0]
+    if cols.size == 0:
+        raise ConfigError([("population", f"{population!r}: none of its cells is recorded in {mode!r}")])
+    return cols
 
 
 # Reusable reductions (x is (..., T, X))

@@ -216,17 +216,42 @@ class Model:
                                                       if record else 1))
         return self._compiled[key]
 
-    def full_run(self, sim: Simulation, n_steps: Optional[int] = None):
+    def full_run(self, sim: Simulation, n_steps: Optional[int] = None, gradient_window: Optional[int] = None):
         """Pure ``(params, key[, inputs]) -> (carry, outputs)`` for a whole run (for vmap/jit).
 
         inputs: (steps, K) drive time courses; default none (K = 0). Without ``n_steps`` the
         run is ``sim``'s, its warmup (``sim.warmup_ms``) simulated unrecorded.
+        gradient_window: truncated backpropagation: the recorded steps run in windows of this
+        many steps and gradients do not flow from one window's state into the next (nor from
+        the warmup); values are unchanged. It must divide the recorded steps and be a whole
+        number of recorded samples.
         """
         warm = sim.warmup_steps if n_steps is None else 0
         n_steps = sim.n_steps if n_steps is None else n_steps
-        run = make_runner(self.stages, self.pipeline.probe.modes, n_steps - warm, sim.dt_ms,
-                          self.pipeline.probe.samples_per_record(sim.dt_ms))
+        every = self.pipeline.probe.samples_per_record(sim.dt_ms)
+        rec = n_steps - warm
+        window = rec if gradient_window is None else int(gradient_window)
+        if gradient_window is not None and (window < 1 or rec % window or window % every):
+            raise ConfigError([("gradient_window_steps", f"{gradient_window} does not split the {rec} recorded steps "
+                                f"into whole windows of whole samples ({every} steps each)")])
+        chunk = make_runner(self.stages, self.pipeline.probe.modes, window, sim.dt_ms, every)
         warmup = make_runner(self.stages, (), warm, sim.dt_ms) if warm else None
+        truncate = gradient_window is not None
+
+        def cut(carry):
+            return jax.tree.map(lambda x: jax.lax.stop_gradient(x) if jnp.issubdtype(x.dtype, jnp.inexact) else x,
+                                carry)
+
+        def run(params, key, carry, t0, inputs):
+            if not truncate:
+                return chunk(params, key, carry, t0, inputs)
+
+            def one(c, xs):
+                i, inp = xs
+                return chunk(params, key, cut(c), t0 + i * window, inp)
+            carry, outs = jax.lax.scan(one, carry, (jnp.arange(rec // window, dtype=jnp.int32),
+                                                    inputs.reshape(rec // window, window, inputs.shape[-1])))
+            return carry, jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), outs)
 
         def full(params, key, inputs=None):
             if inputs is None:
@@ -234,6 +259,8 @@ class Model:
             carry = initial_carry(self.stages, params, self.n_cells)
             if warmup is not None:
                 carry, _ = warmup(params, key, carry, jnp.int32(0), inputs[:warm])
+                if truncate:
+                    carry = cut(carry)
             return run(params, key, carry, jnp.int32(warm), inputs[warm:])
         return full
 
@@ -467,7 +494,7 @@ class Model:
     def tune(self, objective=None, optimizer="random_search", steps: int = 10, *,
              tunables=None, bounds=None, options=None, seed: int = 0,
              sim: Optional[Simulation] = None, chunk_size: Optional[int] = None, progress: bool = False,
-             stop_on_gates: bool = False, evaluator=None):
+             stop_on_gates: bool = False, evaluator=None, max_evaluations: Optional[int] = None):
         """Search tunable parameters to minimise ``objective``'s total loss.
 
         Returns ``(new_model, TuneReport)``; this model is never changed. optimizer: a
@@ -478,11 +505,14 @@ class Model:
         chunk (bounds memory); progress: a progress bar; stop_on_gates: stop early once the
         best candidate passes every gate of the objective. evaluator: where each generation's
         candidates run (default :class:`~jaxfne_core.evaluator.LocalEvaluator`;
-        ``jaxfne_distributed.DaskEvaluator(client)`` for a cluster).
+        ``jaxfne_distributed.DaskEvaluator(client)`` for a cluster). max_evaluations: stop
+        after exactly this many simulations, for every optimizer (``steps`` then only caps
+        the generations; give a large one).
         """
         best, report = tune_model(self, self.as_objective(objective), optimizer, steps, tunables=tunables, bounds=bounds,
                                   options=options, seed=seed, sim=sim, chunk_size=chunk_size, progress=progress,
-                                  stop_on_gates=stop_on_gates, evaluator=evaluator)
+                                  stop_on_gates=stop_on_gates, evaluator=evaluator,
+                                  max_evaluations=max_evaluations)
         return self.with_tuned(best), report
 
     def with_tuned(self, values: dict) -> "Model":

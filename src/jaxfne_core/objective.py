@@ -36,25 +36,43 @@ class Objective:
     def terms(self):
         return self.config.terms
 
+    @property
+    def losses(self) -> list:
+        """The loss terms as dicts (the reference's ``Objective.losses``)."""
+        return [attrs.asdict(t) for t in self.terms if t.role == "loss"]
+
+    @property
+    def regularizers(self) -> list:
+        return [attrs.asdict(t) for t in self.terms if t.role == "regularizer"]
+
+    @property
+    def gates(self) -> list:
+        return [attrs.asdict(t) for t in self.terms if t.role == "gate"]
+
     def _with(self, term):
         if any(t.name == term.name for t in self.terms):
             raise ConfigError(f"objective term name {term.name!r} is used twice")
         return Objective(self.name, self.terms + (term,))
 
-    def loss(self, name, target, weight=1.0, metric=None, *, units=None, time_window_ms=None, contacts=None):
+    def loss(self, name, target, weight=1.0, metric=None, *, units=None, time_window_ms=None, contacts=None,
+             population=None):
         return self._with(TermConfig("loss", name, metric or name, float(target), float(weight),
-                                     units=units, time_window_ms=_tup(time_window_ms), contacts=_tup(contacts)))
+                                     units=units, time_window_ms=_tup(time_window_ms), contacts=_tup(contacts),
+                                     population=population))
 
-    def regularizer(self, name, target, weight=1.0, metric=None, *, units=None, time_window_ms=None, contacts=None):
+    def regularizer(self, name, target, weight=1.0, metric=None, *, units=None, time_window_ms=None, contacts=None,
+                    population=None):
         return self._with(TermConfig("regularizer", name, metric or name, float(target), float(weight),
-                                     units=units, time_window_ms=_tup(time_window_ms), contacts=_tup(contacts)))
+                                     units=units, time_window_ms=_tup(time_window_ms), contacts=_tup(contacts),
+                                     population=population))
 
     def gate(self, name, threshold, criterion="below", metric=None, *, tolerance=1e-6, units=None,
-             time_window_ms=None, contacts=None):
+             time_window_ms=None, contacts=None, population=None):
         thr = tuple(float(t) for t in threshold) if isinstance(threshold, (tuple, list)) else float(threshold)
         return self._with(TermConfig("gate", name, metric or name, threshold=thr, criterion=criterion,
                                      tolerance=float(tolerance), units=units,
-                                     time_window_ms=_tup(time_window_ms), contacts=_tup(contacts)))
+                                     time_window_ms=_tup(time_window_ms), contacts=_tup(contacts),
+                                     population=population))
 
     # -- claims
     def requires(self):
@@ -68,7 +86,7 @@ class Objective:
 
     # -- computation (pure JAX; usable under jit/vmap)
     def values(self, signals, registry):
-        return {t.name: registry.get("objective", t.metric).value(signals, t.time_window_ms, t.contacts)
+        return {t.name: registry.get("objective", t.metric).value(signals, t.time_window_ms, t.contacts, t.population)
                 for t in self.terms}
 
     def gates_pass(self, signals, registry):
@@ -171,6 +189,7 @@ def evaluate(obj: Objective, signals, registry, truth: dict, readouts=None) -> O
     problems = tuple(f"objective term {t.name!r} ({t.role}, metric {t.metric!r}"
                      + (f", window {list(t.time_window_ms)} ms" if t.time_window_ms else "")
                      + (f", contacts {list(t.contacts)}" if t.contacts else "")
+                     + (f", population {t.population}" if t.population else "")
                      + f") is {vals[t.name]!r}: the signal it reads holds NaN/inf or is empty there"
                      for t in obj.terms if not math.isfinite(vals[t.name]))
     return ObjectiveReport(obj.name, vals, units, losses, regs, gates, total,

@@ -14,19 +14,23 @@ from .errors import UsageError
 class ReadoutSpec:
     """name: label of the result. metric: a registered metric (``jaxfne plugins``).
     time_window_ms: [start, end) in ms from the run start. contacts: [start, end) contact slice
-    (LFP/CSD metrics only)."""
+    (LFP/CSD metrics only). population: the cells of one population, layer or class (spikes
+    and V_m metrics only; e.g. ``L4_E``, ``L4``, ``E``)."""
 
     name: str
     metric: str
     time_window_ms: Optional[tuple[float, float]] = attrs.field(default=None, converter=attrs.converters.optional(tuple))
     contacts: Optional[tuple[int, int]] = attrs.field(default=None, converter=attrs.converters.optional(tuple))
+    population: Optional[str] = None
 
 
-def readout_spec(name, metric, time_window_ms=None, contacts=None, n_contacts_slice=None) -> ReadoutSpec:
+def readout_spec(name, metric, time_window_ms=None, contacts=None, n_contacts_slice=None, *,
+                 population=None) -> ReadoutSpec:
     """Factory with the reference's spelling (``n_contacts_slice`` is an alias of ``contacts``)."""
     if contacts is not None and n_contacts_slice is not None:
         raise UsageError("give 'contacts' or its alias 'n_contacts_slice', not both")
-    return ReadoutSpec(name, metric, time_window_ms, contacts if contacts is not None else n_contacts_slice)
+    return ReadoutSpec(name, metric, time_window_ms, contacts if contacts is not None else n_contacts_slice,
+                       population)
 
 
 @attrs.frozen
@@ -69,7 +73,7 @@ def compute_readout(signals, specs, registry) -> Readout:
         if isinstance(spec, (tuple, list)):
             spec = readout_spec(*spec)
         metric = registry.get("objective", spec.metric).value
-        raw = np.asarray(metric(signals, spec.time_window_ms, spec.contacts), np.float64)
+        raw = np.asarray(metric(signals, spec.time_window_ms, spec.contacts, spec.population), np.float64)
         value = float(raw) if raw.ndim == 0 else raw.tolist()   # batched signals: one per trial
         out[spec.name] = ReadoutResult(spec.name, spec.metric, value, metric.result_units(signals),
                                        spec.time_window_ms, spec.contacts)

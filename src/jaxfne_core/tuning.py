@@ -33,6 +33,9 @@ class TuneProblem:
     differentiability: ``none`` or ``surrogate`` (what the model offers).
     has_gates: stop once the best candidate passes every gate.
     on_step(step, best_loss): progress callback.
+    max_evaluations: stop once this many losses were computed (None: ``steps`` alone bounds
+    the run); population optimizers shorten their last generation to fit it exactly.
+    names: the parameters' names (for error messages).
     """
 
     evaluate: Callable
@@ -43,6 +46,8 @@ class TuneProblem:
     differentiability: str = "none"
     has_gates: bool = False
     on_step: Optional[Callable] = None
+    max_evaluations: Optional[int] = None
+    names: tuple = ()
 
     @property
     def dim(self) -> int:
@@ -189,6 +194,9 @@ class OptimizerSpec:
 
 
 def gsdr(**options) -> OptimizerSpec:
+    """The published GSDR (``alpha``, the reference's spelling, is its ``a_init``)."""
+    if "alpha" in options:
+        options = {"a_init": options.pop("alpha"), **options}
     return OptimizerSpec("gsdr", options)
 
 
@@ -200,20 +208,46 @@ def random_search(**options) -> OptimizerSpec:
     return OptimizerSpec("random_search", options)
 
 
+def _optax_options(options):
+    if "differentiability_status" in options:          # the reference's spelling
+        options = {"differentiability": options.pop("differentiability_status"), **options}
+    return options
+
+
 def optax_adam(learning_rate=1e-2, **options) -> OptimizerSpec:
-    return OptimizerSpec("optax", {"method": "adam", "learning_rate": learning_rate, **options})
+    return OptimizerSpec("optax", {"method": "adam", "learning_rate": learning_rate, **_optax_options(options)})
 
 
 def optax_sgd(learning_rate=1e-2, **options) -> OptimizerSpec:
-    return OptimizerSpec("optax", {"method": "sgd", "learning_rate": learning_rate, **options})
+    return OptimizerSpec("optax", {"method": "sgd", "learning_rate": learning_rate, **_optax_options(options)})
+
+
+#: The reference page's spellings: its "GSDR" is the black-box path ("always allowed, no
+#: gradient required"), which is ``gsdr_blackbox`` here; ``gsdr`` is the published rule.
+REFERENCE_SPELLINGS = {"GSDR": "gsdr_blackbox", "AGSDR": "agsdr"}
+
+
+def resolve_spelling(optimizer, names):
+    """A registered optimizer name from the reference's spellings and case variants."""
+    if not isinstance(optimizer, str) or optimizer in names:
+        return optimizer
+    if optimizer in REFERENCE_SPELLINGS and REFERENCE_SPELLINGS[optimizer] in names:
+        return REFERENCE_SPELLINGS[optimizer]
+    names_ci = {n.lower(): n for n in names}
+    return names_ci.get(optimizer.lower(), optimizer)
 
 
 def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, tunables=None,
                bounds=None, options=None, seed: int = 0, sim=None, chunk_size: Optional[int] = None,
-               progress: bool = False, stop_on_gates: bool = False, evaluator: Optional[Evaluator] = None):
+               progress: bool = False, stop_on_gates: bool = False, evaluator: Optional[Evaluator] = None,
+               max_evaluations: Optional[int] = None):
     """Implementation of :meth:`jaxfne_core.model.Model.tune`; returns (best values, report)."""
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
         raise ConfigError([("steps", f"{steps!r} is not allowed; allowed: an integer >= 0")])
+    if max_evaluations is not None and (not isinstance(max_evaluations, int) or isinstance(max_evaluations, bool)
+                                        or max_evaluations < 1):
+        raise ConfigError([("max_evaluations", f"{max_evaluations!r} is not allowed; allowed: an integer >= 1 "
+                            "or None")])
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise ConfigError([("chunk_size", f"{chunk_size!r} is not allowed; allowed: an integer >= 1")])
     if isinstance(optimizer, OptimizerSpec):
@@ -227,9 +261,7 @@ def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, 
                             "analysis); they can be read out and evaluated but not tuned inside jit")])
     if not any(t.role != "gate" for t in objective.terms):
         raise ConfigError([("objective", "has no loss or regularizer to minimise")])
-    names_ci = {n.lower(): n for n in model.registry.names("optimizer")}
-    if isinstance(optimizer, str) and optimizer not in names_ci.values() and optimizer.lower() in names_ci:
-        optimizer = names_ci[optimizer.lower()]          # the reference spelled them "GSDR", "AGSDR"
+    optimizer = resolve_spelling(optimizer, model.registry.names("optimizer"))
     entry = model.registry.get("optimizer", optimizer)
     opts = structure_options(entry.value.Options, dict(options or {}), "options", model.registry)
     opt = entry.value(opts)
@@ -256,7 +288,11 @@ def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, 
     differentiability = model.emitter.differentiability()
     value_and_grad = None
     if differentiability != "none":
-        vg = jax.jit(jax.value_and_grad(lambda z: loss_one(z)[0]))
+        # an optimizer's ``gradient_window_steps`` option truncates backpropagation
+        window = getattr(opts, "gradient_window_steps", None)
+        grad_loss = loss_one if window is None else (
+            lambda z, f=candidate_loss(model, objective, names, sim, window): f(space.from_unit(z)))
+        vg = jax.jit(jax.value_and_grad(lambda z: grad_loss(z)[0]))
 
         def value_and_grad(z):
             v, g = vg(jnp.asarray(z, jnp.float32))
@@ -273,7 +309,8 @@ def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, 
 
     problem = TuneProblem(evaluate, space.to_unit(x0), np.zeros(x0.size, np.float32),
                           np.ones(x0.size, np.float32), value_and_grad, differentiability,
-                          stop_on_gates and any(t.role == "gate" for t in objective.terms), on_step)
+                          stop_on_gates and any(t.role == "gate" for t in objective.terms), on_step,
+                          max_evaluations, tuple(names))
     try:
         result = opt.minimize(problem, steps, jax.random.key(seed))
     finally:

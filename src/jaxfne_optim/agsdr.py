@@ -54,6 +54,9 @@ class AGSDR(Optimizer):
             noise = np.asarray(jax.random.normal(jax.random.fold_in(key, step),
                                                  (o.population - 1, problem.dim)), np.float64)
             cand = np.concatenate([centre[None], np.clip(centre + exploration * span * noise, lo, hi)])
+            cand = cand[:elite.room(problem, len(cand))]
+            if not len(cand):
+                break
             losses, gates = problem.evaluate(cand.astype(np.float32))
             losses = np.where(np.isfinite(losses), losses, np.inf)
             improved = elite.offer(cand.astype(np.float32), losses, gates)

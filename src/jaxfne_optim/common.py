@@ -1,10 +1,31 @@
-"""Bookkeeping shared by the optimizers: the best point so far, history, early stop."""
+"""Bookkeeping shared by the optimizers: the best point so far, history, the evaluation
+budget, early stop, and the check that a gradient is finite."""
 from __future__ import annotations
 
 import attrs
 import numpy as np
 
+from jaxfne_core.errors import JaxfneError
 from jaxfne_core.tuning import OptimResult, record
+
+
+class NonFiniteGradientError(JaxfneError, FloatingPointError):
+    """A gradient came back NaN or inf: names the parameter(s) and the step."""
+
+
+def check_gradient(problem, grad, step: int) -> None:
+    """Raise :class:`NonFiniteGradientError` naming the tunables whose gradient component at
+    ``step`` is not finite (a finite loss with a NaN gradient is a broken gradient path, never
+    a zero gradient)."""
+    grad = np.asarray(grad, np.float64)
+    bad = np.nonzero(~np.isfinite(grad))[0]
+    if bad.size:
+        names = problem.names or tuple(f"x[{i}]" for i in range(problem.dim))
+        raise NonFiniteGradientError(
+            f"the gradient of the loss is not finite at step {step} for {[names[i] for i in bad]} "
+            f"(values {grad[bad].tolist()}); the surrogate gradient through the run overflows or is "
+            "undefined: truncate it (options.gradient_window_steps), lower surrogate_slope, or use a "
+            "gradient-free optimizer (cmaes)")
 
 
 @attrs.define
@@ -35,13 +56,21 @@ class Elite:
             return True
         return False
 
+    def room(self, problem, wanted: int) -> int:
+        """How many of ``wanted`` candidates the evaluation budget still allows."""
+        if problem.max_evaluations is None:
+            return wanted
+        return max(0, min(wanted, problem.max_evaluations - self.evaluations))
+
     def step_done(self, problem, step) -> bool:
-        """Report progress; True (stop) when the elite passes every gate of an objective with gates."""
+        """Report progress; True (stop) when the elite passes every gate of an objective with
+        gates, or when the evaluation budget is spent."""
         if problem.on_step is not None:
             problem.on_step(step, self.loss)
         if problem.has_gates and self.gates:
             self.stopped_early = True
-        return self.stopped_early
+        spent = problem.max_evaluations is not None and self.evaluations >= problem.max_evaluations
+        return self.stopped_early or spent
 
     def result(self) -> OptimResult:
         return OptimResult(self.x, self.loss, self.history, self.evaluations, self.stopped_early)

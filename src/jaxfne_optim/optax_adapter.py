@@ -5,8 +5,15 @@ Optax optimizer is refused unless its ``differentiability`` is declared ``declar
 (and the emitter really has a surrogate spike derivative, e.g. izhikevich ``surrogate_slope``)
 or ``differentiable`` (and the model is exactly differentiable). Steps run in the normalised
 search box and are projected back onto it.
+
+A non-finite gradient is an error (:class:`~jaxfne_optim.common.NonFiniteGradientError`) naming
+the tunable and the step, never a silent zero; ``clip_norm`` clips the gradient's global norm
+(``optax.clip_by_global_norm``) before the optimizer sees it. Each step costs two simulations
+(the gradient, then the loss of the new point), and ``n_evaluations`` counts both.
 """
 from __future__ import annotations
+
+from typing import Optional
 
 import attrs
 import numpy as np
@@ -16,7 +23,7 @@ from jaxfne_core.stages import Optimizer
 from jaxfne_core.tuning import record
 from jaxfne_core.validators import number, one_of
 
-from .common import Elite
+from .common import Elite, check_gradient
 
 METHODS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "lion", "nadam")
 
@@ -32,12 +39,17 @@ def require_optax():
 @attrs.frozen
 class OptaxOptions:
     """method: an Optax optimizer name. learning_rate: in box units per step.
-    differentiability: ``not_checked`` (refused), ``declared_surrogate`` or ``differentiable``."""
+    differentiability: ``not_checked`` (refused), ``declared_surrogate`` or ``differentiable``.
+    clip_norm: clip the gradient's global norm to this (None: no clipping).
+    gradient_window_steps: truncated backpropagation through windows of this many steps (None:
+    through the whole run; see ``Model.full_run``)."""
 
     method: str = attrs.field(default="adam", validator=one_of(*METHODS))
     learning_rate: float = attrs.field(default=0.05, validator=number(0, lo_open=True))
     differentiability: str = attrs.field(default="not_checked",
                                          validator=one_of("not_checked", "declared_surrogate", "differentiable"))
+    clip_norm: Optional[float] = attrs.field(default=None, validator=attrs.validators.optional(number(0, lo_open=True)))
+    gradient_window_steps: Optional[int] = attrs.field(default=None, validator=attrs.validators.optional(number(1)))
 
 
 class OptaxOptimizer(Optimizer):
@@ -65,12 +77,17 @@ class OptaxOptimizer(Optimizer):
         optax = require_optax()
         o = self.options
         tx = getattr(optax, o.method)(o.learning_rate)
+        if o.clip_norm is not None:
+            tx = optax.chain(optax.clip_by_global_norm(o.clip_norm), tx)
         elite = Elite.start(problem)
         z = elite.x.astype(np.float32)
         state = tx.init(z)
         for step in range(1, steps + 1):
+            if elite.room(problem, 2) < 2:
+                break
             loss, grad = problem.value_and_grad(z)
-            grad = np.where(np.isfinite(grad), grad, 0.0).astype(np.float32)
+            check_gradient(problem, grad, step)
+            grad = np.asarray(grad, np.float32)
             updates, state = tx.update(grad, state, z)
             z = np.clip(np.asarray(optax.apply_updates(z, updates)), problem.lower, problem.upper).astype(np.float32)
             losses, gates = problem.evaluate(z[None])

@@ -3,7 +3,9 @@ from jaxfne_core import hookimpl
 
 from .metrics import all_metrics
 from .agsdr import AGSDR
+from .cmaes import CMAES
 from .gsdr import GSDR
+from .gsdr_blackbox import GSDRBlackbox
 from .optax_adapter import OptaxOptimizer
 from .random_search import RandomSearch
 
@@ -16,5 +18,5 @@ def jaxfne_register_objectives(registry):
 
 @hookimpl
 def jaxfne_register_optimizers(registry):
-    for optimizer in (RandomSearch, GSDR, AGSDR, OptaxOptimizer):
+    for optimizer in (RandomSearch, GSDR, GSDRBlackbox, AGSDR, CMAES, OptaxOptimizer):
         registry.add(optimizer)

@@ -45,6 +45,9 @@ class RandomSearch(Optimizer):
             uni = lo + span * np.asarray(jax.random.uniform(k1, (o.population - n_local, problem.dim)))
             loc = elite.x + o.local_scale * span * np.asarray(jax.random.normal(k2, (n_local, problem.dim)))
             cand = np.clip(np.concatenate([loc, uni], axis=0), lo, hi).astype(np.float32)
+            cand = cand[:elite.room(problem, len(cand))]
+            if not len(cand):
+                break
             losses, gates = problem.evaluate(cand)
             improved = elite.offer(cand, losses, gates)
             elite.history.append(record(step, cand, losses, elite.loss, improved))

@@ -242,8 +242,32 @@ def rosenbrock_problem(dim=2, bound=2.0):
         x = np.asarray(xs, np.float64)
         f = np.sum(100.0 * (x[:, 1:] - x[:, :-1] ** 2) ** 2 + (1 - x[:, :-1]) ** 2, axis=1)
         return f, np.zeros(len(x), bool)
+
+    def value_and_grad(x):
+        x = np.asarray(x, np.float64)
+        g = np.zeros_like(x)
+        inner = x[1:] - x[:-1] ** 2
+        g[:-1] += -400.0 * x[:-1] * inner - 2 * (1 - x[:-1])
+        g[1:] += 200.0 * inner
+        return float(evaluate(x[None])[0][0]), g
     x0 = np.tile(np.array([-1.5, 1.5], np.float32), dim)[:dim]
-    return TuneProblem(evaluate, x0, np.full(dim, -bound, np.float32), np.full(dim, bound, np.float32))
+    return TuneProblem(evaluate, x0, np.full(dim, -bound, np.float32), np.full(dim, bound, np.float32),
+                       value_and_grad, "exact")
+
+
+def rastrigin_problem(dim=10, bound=5.12, start=3.0):
+    """Rastrigin's function 10 d + sum(x^2 - 10 cos(2 pi x)) in [-bound, bound]^dim, started at
+    ``start`` in every coordinate (next to the local minimum near 2.98); minimum 0 at 0."""
+
+    def evaluate(xs):
+        x = np.asarray(xs, np.float64)
+        return 10.0 * dim + np.sum(x ** 2 - 10.0 * np.cos(2 * np.pi * x), axis=1), np.zeros(len(x), bool)
+
+    def value_and_grad(x):
+        x = np.asarray(x, np.float64)
+        return float(evaluate(x[None])[0][0]), 2 * x + 20 * np.pi * np.sin(2 * np.pi * x)
+    return TuneProblem(evaluate, np.full(dim, start, np.float32), np.full(dim, -bound, np.float32),
+                       np.full(dim, bound, np.float32), value_and_grad, "exact")
 
 
 def noisy_quadratic_problem(dim=5, noise=0.05, seed=0):
@@ -332,4 +356,4 @@ def check_entry(entry, registry=None):
         pytest.skip(str(e))
 
 
-__all__ = ["conformance_cases", "TraceCounter", "check_options_roundtrip", "synthetic_circuit", "check_emitter", "check_source", "check_field", "check_probe", "check_metric", "quadratic_problem", "rosenbrock_problem", "noisy_quadratic_problem", "true_quadratic_loss", "check_optimizer", "check_paradigm", "check_command", "check_entry"]
+__all__ = ["conformance_cases", "TraceCounter", "check_options_roundtrip", "synthetic_circuit", "check_emitter", "check_source", "check_field", "check_probe", "check_metric", "quadratic_problem", "rosenbrock_problem", "rastrigin_problem", "noisy_quadratic_problem", "true_quadratic_loss", "check_optimizer", "check_paradigm", "check_command", "check_entry"]

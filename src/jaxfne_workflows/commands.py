@@ -176,7 +176,7 @@ def _tune(args) -> int:
     tuned, report = model.tune(Objective.from_config(cfg.objective), args.optimizer, args.steps,
                                tunables=args.tunables, bounds=bounds or None, options=options,
                                seed=args.seed, chunk_size=args.chunk_size, progress=not args.no_progress,
-                               stop_on_gates=args.stop_on_gates)
+                               stop_on_gates=args.stop_on_gates, max_evaluations=args.max_evaluations)
     signals = tuned.simulate(cfg.simulation, progress=False)
     receipt = tuned.run_receipt(signals)
     with staged_output_folder(out, overwrite=args.overwrite, kind="tune") as staging:
@@ -316,8 +316,10 @@ class TuneCommand(Command):
     def add_arguments(self, t):
         t.add_argument("config")
         t.add_argument("--out", required=True, help="output directory (written atomically)")
-        t.add_argument("--optimizer", default="gsdr", help="registered optimizer (jaxfne plugins)")
-        t.add_argument("--steps", type=_positive_int_arg, default=20)
+        t.add_argument("--optimizer", default="cmaes", help="registered optimizer (jaxfne plugins)")
+        t.add_argument("--steps", type=_positive_int_arg, default=20, help="steps (generations) at most")
+        t.add_argument("--max-evaluations", type=_positive_int_arg,
+                       help="simulations at most, for every optimizer (then give a large --steps)")
         t.add_argument("--tunables", nargs="+", help="names (default: all; see Model.tunables())")
         t.add_argument("--bounds", nargs="+", help="NAME:LOWER:UPPER overrides")
         t.add_argument("--option", nargs="+", help="optimizer option NAME=VALUE (JSON values)")

@@ -1,0 +1,218 @@
+"""CMA-ES with IPOP restarts: the covariance matrix adaptation evolution strategy.
+
+The update is the one of Hansen's tutorial (arXiv:1604.00772, Table 1 and eqs. 39-47):
+weighted recombination, cumulative step-size adaptation, rank-one and rank-mu covariance
+updates with the h_sigma stall of p_c, and the active update (negative weights for the worse
+half, applied to Mahalanobis-normalised steps), in the normalised search box [0, 1]^d. Each
+generation's lambda candidates are evaluated in one batched call (``problem.evaluate``: a
+``vmap`` over the model in ``model.tune``).
+
+Bounds: the genotype is unconstrained; a candidate is evaluated at its image in the box
+under :func:`to_box` (the identity inside, quadratic within 0.05 of a bound, mirrored and
+periodic beyond: the shape of pycma's ``BoundTransform``), so CMA-ES optimises f(to_box(y)).
+
+Plateaus: when the best 70 % of a generation share one loss (a flat region, e.g. a population
+that stays silent over a range of drives, or a spike count that does not change), sigma grows by
+exp(0.2 + c_sigma / d_sigma), the flat-fitness rule of Hansen's reference implementations, so
+the search leaves the plateau instead of shrinking on it.
+
+Restarts (IPOP, Auger & Hansen 2005): a run ends when the step is below ``tol_x`` (box units),
+the best losses of the last 10 + 30 d / lambda generations span less than ``tol_fun``, or the
+covariance's condition number exceeds 1e14; the next run starts at a uniform random point of
+the box (``restart_from = "random"``; ``"start"``: the problem's start) with the population
+multiplied by ``popsize_factor``. The first run starts at the problem's start. The result is
+the best point over all runs; the search ends when the last allowed run ends (or the budget
+is spent). sigma grows by at most e per generation (as pycma's ``max_delta_log_sigma``).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+import jax
+import numpy as np
+
+from jaxfne_core.stages import Optimizer
+from jaxfne_core.tuning import record
+from jaxfne_core.validators import number, one_of
+
+from .common import Elite
+
+MARGIN = 0.05      # box units near each bound where the map to the box is quadratic
+FLAT_GENERATIONS = 5   # generations whose best losses are equal: a plateau
+
+
+@attrs.frozen
+class CMAESOptions:
+    """population: lambda of the first run (None: 4 + floor(3 ln d)). sigma0: initial step
+    as a fraction of each bound's span. restarts: IPOP restarts allowed (0: one run).
+    popsize_factor: population growth per restart. restart_from: ``random`` (a uniform point of
+    the box), ``start`` (the problem's start) or ``best`` (the best point so far).
+    tol_x, tol_fun: the stop tests of a run (box units; loss units). stall_generations,
+    stall_tol: a run also ends when its best loss of the last ``stall_generations`` generations
+    is not below its earlier best by ``stall_tol`` (relative); None: never."""
+
+    population: Optional[int] = attrs.field(default=None, validator=attrs.validators.optional(number(2, 100_000)))
+    sigma0: float = attrs.field(default=0.2, validator=number(0, 1, lo_open=True))
+    restarts: int = attrs.field(default=9, validator=number(0, 1000))
+    popsize_factor: float = attrs.field(default=2.0, validator=number(1))
+    restart_from: str = attrs.field(default="random", validator=one_of("random", "start", "best"))
+    tol_x: float = attrs.field(default=1e-11, validator=number(0, lo_open=True))
+    tol_fun: float = attrs.field(default=1e-12, validator=number(0))
+    stall_generations: Optional[int] = attrs.field(default=None, validator=attrs.validators.optional(number(2)))
+    stall_tol: float = attrs.field(default=1e-3, validator=number(0))
+
+
+def to_box(y, margin: float = MARGIN):
+    """Map unconstrained box coordinates into [0, 1]: the identity on [margin, 1 - margin],
+    a quadratic within ``margin`` of each bound (slope 1 to 0), mirrored beyond it, periodic
+    (period 2 (1 + 2 margin)); continuous with a continuous slope."""
+    half = 1.0 + 2 * margin
+    t = np.mod(np.asarray(y, np.float64) + margin, 2 * half)
+    x = np.where(t > half, 2 * half - t, t) - margin            # in [-margin, 1 + margin]
+    low = (x + margin) ** 2 / (4 * margin)
+    high = 1.0 - (1.0 + margin - x) ** 2 / (4 * margin)
+    return np.where(x < margin, low, np.where(x > 1 - margin, high, x))
+
+
+@attrs.define
+class Run:
+    """The state of one CMA-ES run in box coordinates (Hansen's notation)."""
+
+    mean: np.ndarray
+    sigma: float
+    lam: int
+    C: np.ndarray
+    pc: np.ndarray
+    ps: np.ndarray
+    generation: int = 0
+    best_history: list = attrs.Factory(list)
+    flat: bool = False
+
+    @classmethod
+    def start(cls, mean, sigma, lam):
+        d = mean.size
+        return cls(np.asarray(mean, np.float64), float(sigma), int(lam), np.eye(d), np.zeros(d), np.zeros(d))
+
+    def constants(self):
+        """Hansen's defaults (tutorial Table 1), with the active (negative) weights."""
+        d, lam = self.mean.size, self.lam
+        mu = lam // 2
+        raw = np.log((lam + 1) / 2) - np.log(np.arange(1, lam + 1))
+        pos, neg = raw[:mu], raw[mu:]
+        mueff = pos.sum() ** 2 / np.sum(pos ** 2)
+        mueff_neg = neg.sum() ** 2 / np.sum(neg ** 2) if neg.size and np.any(neg) else 0.0
+        cc = (4 + mueff / d) / (d + 4 + 2 * mueff / d)
+        cs = (mueff + 2) / (d + mueff + 3)
+        c1 = 2 / ((d + 1.3) ** 2 + mueff)
+        cmu = min(1 - c1, 2 * (0.25 + mueff + 1 / mueff - 2) / ((d + 2) ** 2 + mueff))
+        scale_neg = min(1 + c1 / cmu if cmu > 0 else np.inf, 1 + 2 * mueff_neg / (mueff + 2),
+                        (1 - c1 - cmu) / (d * cmu) if cmu > 0 else np.inf)
+        w = np.concatenate([pos / pos.sum(), scale_neg * neg / np.abs(neg).sum() if np.any(neg) else neg])
+        damps = 1 + 2 * max(0.0, np.sqrt((mueff - 1) / (d + 1)) - 1) + cs
+        chi_n = np.sqrt(d) * (1 - 1 / (4 * d) + 1 / (21 * d ** 2))
+        return mu, w, mueff, cc, cs, c1, cmu, damps, chi_n
+
+    def ask(self, z):
+        """Candidates (lam, d) from standard normal draws ``z``, and their steps y = B D z."""
+        vals, vecs = np.linalg.eigh(self.C)
+        y = z @ (vecs * np.sqrt(np.maximum(vals, 0.0))).T
+        return self.mean + self.sigma * y, y
+
+    def tell(self, y, losses):
+        """Update from steps ``y`` (lam, d) ranked by ``losses`` (lam,) (tutorial eqs. 39-47)."""
+        mu, w, mueff, cc, cs, c1, cmu, damps, chi_n = self.constants()
+        d = self.mean.size
+        ys = y[np.argsort(losses, kind="stable")]
+        yw = w[:mu] @ ys[:mu]
+        vals, vecs = np.linalg.eigh(self.C)
+        inv_sqrt = (vecs / np.sqrt(np.maximum(vals, 1e-300))) @ vecs.T
+        self.mean = self.mean + self.sigma * yw
+        self.ps = (1 - cs) * self.ps + np.sqrt(cs * (2 - cs) * mueff) * (inv_sqrt @ yw)
+        self.generation += 1
+        norm_ps = np.linalg.norm(self.ps) / np.sqrt(1 - (1 - cs) ** (2 * self.generation))
+        hsig = float(norm_ps / chi_n < 1.4 + 2 / (d + 1))
+        self.pc = (1 - cc) * self.pc + hsig * np.sqrt(cc * (2 - cc) * mueff) * yw
+        w_circ = w.copy()
+        neg = w < 0
+        if np.any(neg):                      # negative weights act on normalised steps
+            w_circ[neg] *= d / np.maximum(np.sum((ys[neg] @ inv_sqrt) ** 2, axis=1), 1e-300)
+        rank_mu = (ys * w_circ[:, None]).T @ ys
+        self.C = ((1 + c1 * (1 - hsig) * cc * (2 - cc) - c1 - cmu * w.sum()) * self.C
+                  + c1 * np.outer(self.pc, self.pc) + cmu * rank_mu)
+        self.C = (self.C + self.C.T) / 2
+        self.sigma *= float(np.exp(min(1.0, (cs / damps) * (np.linalg.norm(self.ps) / chi_n - 1))))   # <= e per step
+        ranked = np.sort(losses)
+        self.best_history.append(float(ranked[0]))
+        recent = self.best_history[-FLAT_GENERATIONS:]
+        self.flat = bool(np.isfinite(ranked[0]) and (ranked[0] == ranked[int(np.ceil(0.7 * self.lam)) - 1]
+                                                     or (len(recent) == FLAT_GENERATIONS and len(set(recent)) == 1)))
+        if self.flat:                        # a plateau: widen the search
+            self.sigma *= float(np.exp(0.2 + cs / damps))
+
+    def finished(self, o: CMAESOptions) -> Optional[str]:
+        """Why this run should stop, or None."""
+        d = self.mean.size
+        if self.sigma * np.sqrt(np.max(np.diag(self.C))) < o.tol_x:
+            return "tol_x"
+        window = 10 + int(np.ceil(30 * d / self.lam))
+        recent = self.best_history[-window:]
+        if len(self.best_history) >= window and np.isfinite(recent).all() and max(recent) - min(recent) < o.tol_fun:
+            return "tol_fun"
+        k = o.stall_generations
+        if k is not None and len(self.best_history) > k:
+            before, recent = min(self.best_history[:-k]), min(self.best_history[-k:])
+            if np.isfinite(before) and recent > before - o.stall_tol * abs(before):
+                return "stalled"
+        vals = np.linalg.eigvalsh(self.C)
+        if vals.min() <= 0 or vals.max() / vals.min() > 1e14:
+            return "condition"
+        return None
+
+
+class CMAES(Optimizer):
+    """CMA-ES with IPOP restarts (Hansen's update; populations evaluated in one batched call)."""
+
+    name = "cmaes"
+    Options = CMAESOptions
+
+    def minimize(self, problem, steps, key):
+        o = self.options
+        lo, hi = problem.lower.astype(np.float64), problem.upper.astype(np.float64)
+        span = hi - lo
+        d = problem.dim
+        elite = Elite.start(problem)
+        lam = o.population or 4 + int(3 * np.log(d))
+        run = Run.start((elite.x - lo) / span, o.sigma0, lam)
+        restarts = 0
+        restart_key = jax.random.fold_in(key, 0x7FFFFFFF)
+        for step in range(1, steps + 1):
+            z = np.asarray(jax.random.normal(jax.random.fold_in(key, step), (run.lam, d)), np.float64)
+            genotype, y = run.ask(z)
+            n = elite.room(problem, run.lam)
+            if n == 0:
+                break
+            cand = (lo + span * to_box(genotype[:n])).astype(np.float32)
+            losses, gates = problem.evaluate(cand)
+            losses = np.where(np.isfinite(losses), losses, np.inf)
+            improved = elite.offer(cand, losses, gates)
+            extra = {"sigma": run.sigma, "population": run.lam, "restart": restarts}
+            if n == run.lam:
+                run.tell(y, losses)
+                extra["flat"] = run.flat
+                why = run.finished(o)
+                if why is not None and restarts >= o.restarts:     # converged, no restart left: done
+                    elite.history.append(record(step, cand, losses, elite.loss, improved, **extra, stopped_because=why))
+                    break
+                if why is not None:
+                    restarts += 1
+                    start = {"start": lambda: (np.asarray(problem.x0, np.float64) - lo) / span,
+                             "best": lambda: (np.asarray(elite.x, np.float64) - lo) / span,
+                             "random": lambda: np.asarray(jax.random.uniform(jax.random.fold_in(restart_key, step), (d,)),
+                                                          np.float64)}[o.restart_from]()
+                    run = Run.start(start, o.sigma0, int(round(run.lam * o.popsize_factor)))
+                    extra["restarted_because"] = why
+            elite.history.append(record(step, cand, losses, elite.loss, improved, **extra))
+            if elite.step_done(problem, step):
+                break
+        return elite.result()

@@ -1,0 +1,62 @@
+"""CMA-ES: its constants equal pycma's (4.5.0) for the same dimension and population, it
+learns the inverse Hessian of a rotated ellipsoid, converges on it, and its IPOP restarts
+find Rastrigin's global minimum where one run does not."""
+import attrs
+import jax
+import numpy as np
+
+from jaxfne_optim import CMAES, CMAESOptions
+from jaxfne_optim.cmaes import Run, to_box
+from jaxfne_testing import rastrigin_problem
+
+# pycma 4.5.0, CMAEvolutionStrategy(zeros(10), 0.5).sp (popsize 10): its recombination weights
+# (active: negative for the worse half), c1, cmu and cc.
+PYCMA_WEIGHTS = [0.45627264690340597, 0.2707530970017852, 0.16223111715866978, 0.08523354710016448,
+                 0.025509591835974777, -0.08001260758087224, -0.22176416099914653, -0.34455494178482093,
+                 -0.45286408637842196, -0.5497499176973853]
+PYCMA_C1, PYCMA_CMU, PYCMA_CC, PYCMA_CS = 0.015283824524751714, 0.02355177665041747, 0.29499038303562225, 0.3196142529106334
+
+
+def test_constants_equal_pycma():
+    mu, w, mueff, cc, cs, c1, cmu, damps, chi_n = Run.start(np.zeros(10), 0.5, 10).constants()
+    np.testing.assert_allclose(w, PYCMA_WEIGHTS, rtol=1e-12)
+    np.testing.assert_allclose([c1, cmu, cc, cs], [PYCMA_C1, PYCMA_CMU, PYCMA_CC, PYCMA_CS], rtol=1e-12)
+    assert damps == 1 + cs and mu == 5
+
+
+def test_covariance_learns_the_inverse_hessian_of_a_rotated_ellipsoid():
+    d = 6
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    h = q @ np.diag(np.logspace(0, 4, d)) @ q.T            # condition 1e4
+    run = Run.start(np.full(d, 0.8), 0.3, 4 + int(3 * np.log(d)))
+    key = jax.random.key(0)
+    for g in range(1500):
+        z = np.asarray(jax.random.normal(jax.random.fold_in(key, g), (run.lam, d)), np.float64)
+        x, y = run.ask(z)
+        run.tell(y, np.einsum("pi,ij,pj->p", x - 0.5, h, x - 0.5))
+        if run.sigma < 1e-9:
+            break
+    m = run.C @ h
+    ev = np.linalg.eigvals(m).real
+    assert ev.max() / ev.min() < 5.0, ev          # C ~ H^-1 up to scale, against cond(H) = 1e4
+    np.testing.assert_allclose(run.mean, 0.5, atol=1e-6)
+
+
+def test_to_box_is_continuous_identity_inside_and_periodic():
+    y = np.linspace(-3, 4, 7001)
+    x = to_box(y)
+    assert x.min() >= 0 and x.max() <= 1
+    assert np.max(np.abs(np.diff(x))) <= 1.0001e-3                 # continuous, slope <= 1
+    inside = (y > 0.05) & (y < 0.95)
+    np.testing.assert_allclose(x[inside], y[inside], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(to_box(y + 2 * 1.1), x, atol=1e-12)  # period 2 (1 + 2 margin)
+
+
+def test_ipop_restarts_find_rastrigins_global_minimum():
+    def best(restarts, seed):
+        p = attrs.evolve(rastrigin_problem(4), max_evaluations=12_000)
+        return CMAES(CMAESOptions(restarts=restarts)).minimize(p, 10 ** 6, jax.random.key(seed)).best_loss
+    with_restarts = [best(9, s) for s in range(5)]
+    one_run = [best(0, s) for s in range(5)]
+    assert np.median(with_restarts) < 1e-6 < np.median(one_run), (with_restarts, one_run)
