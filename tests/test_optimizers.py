@@ -169,3 +169,20 @@ def test_noisy_quadratic_problem_is_reproducible():
     np.testing.assert_array_equal(p.evaluate(x)[0], p.evaluate(x)[0])
     assert true_quadratic_loss(np.linspace(-0.5, 0.5, 5)) == 0.0
     assert rosenbrock_problem(3).evaluate(np.ones((1, 3)))[0][0] == 0.0
+
+
+def test_izhikevich_abcd_per_population_are_tunables_that_act():
+    """Larger d (spike-triggered adaptation) of the RS population gives fewer E spikes
+    (Izhikevich 2003); cmaes recovers the d that made a target E rate."""
+    base = model_with_drive(6.0)
+    assert base.tunables()["emitter.a.E"] == (0.02, 0.005, 0.2, "log")
+    pop = base.circuit.population
+    e_spikes = [float(np.asarray(base.with_tuned({"emitter.d.E": d}).simulate(SIM)["spikes"])[:, pop == 0].sum())
+                for d in (1.0, 4.0, 8.0)]
+    assert e_spikes[0] > e_spikes[1] > e_spikes[2]
+    target = float(np.asarray(base.with_tuned({"emitter.d.E": 3.0}).simulate(SIM)["spikes"])[:, pop == 0].sum()
+                   / (pop == 0).sum() / 0.2)
+    obj = jtfne.objective("fit").loss("rate", target=target, metric="spike_rate_hz", population="E")
+    _, rep = base.tune(obj, "cmaes", max_evaluations=48, tunables=["emitter.d.E"], sim=SIM)
+    assert rep.best_loss <= 0.05 * rep.initial_loss and rep.n_evaluations <= 48
+    assert rep.max_evaluations == 48

@@ -24,9 +24,15 @@ def test_contacts_in_um(run):
 
 
 def test_missing_mode_is_refused_with_its_name(run):
+    """The core model refuses a readout of an unrecorded mode; the facade's model re-simulates
+    the sources (tests/test_reference_page.py), the one mode the reference computed from any probe."""
+    import jaxfne_core
     model, sig = run
+    core = jaxfne_core.Model(model.pipeline, model.circuit)
     with pytest.raises(jtfne.MissingSignalError, match="'sources' was not recorded"):
-        model.compute_readout(sig, [jtfne.readout_spec("s", "source_abs_mean")])
+        core.compute_readout(sig, [jtfne.readout_spec("s", "source_abs_mean")])
+    with pytest.raises(jtfne.MissingSignalError, match="'sources' was not recorded"):
+        jaxfne_core.compute_readout(sig, [jtfne.readout_spec("s", "source_abs_mean")], model.registry)
 
 
 def test_readouts_equal_numpy_with_windows_and_contacts(run):

@@ -491,7 +491,7 @@ class Model:
                             self.warnings + run_warnings(self, signals), self.pipeline.provenance)
 
     # ------------------------------------------------------------------ tuning
-    def tune(self, objective=None, optimizer="random_search", steps: int = 10, *,
+    def tune(self, objective=None, optimizer="random_search", steps: Optional[int] = None, *,
              tunables=None, bounds=None, options=None, seed: int = 0,
              sim: Optional[Simulation] = None, chunk_size: Optional[int] = None, progress: bool = False,
              stop_on_gates: bool = False, evaluator=None, max_evaluations: Optional[int] = None):
@@ -505,9 +505,9 @@ class Model:
         chunk (bounds memory); progress: a progress bar; stop_on_gates: stop early once the
         best candidate passes every gate of the objective. evaluator: where each generation's
         candidates run (default :class:`~jaxfne_core.evaluator.LocalEvaluator`;
-        ``jaxfne_distributed.DaskEvaluator(client)`` for a cluster). max_evaluations: stop
-        after exactly this many simulations, for every optimizer (``steps`` then only caps
-        the generations; give a large one).
+        ``jaxfne_distributed.DaskEvaluator(client)`` for a cluster). max_evaluations: at most
+        this many simulations, for every optimizer. steps: at most this many steps
+        (generations); default 10, or unlimited when max_evaluations is given.
         """
         best, report = tune_model(self, self.as_objective(objective), optimizer, steps, tunables=tunables, bounds=bounds,
                                   options=options, seed=seed, sim=sim, chunk_size=chunk_size, progress=progress,

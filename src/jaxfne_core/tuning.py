@@ -108,6 +108,7 @@ class TuneReport:
     stopped_early: bool
     history: list
     truth: dict
+    max_evaluations: Optional[int] = None
 
     @property
     def improved(self) -> bool:
@@ -115,7 +116,7 @@ class TuneReport:
 
     def to_dict(self) -> dict:
         return _clean({"tuning_status": "tuned", "optimizer": self.optimizer, "options": self.options,
-                       "steps": self.steps, "seed": self.seed, "simulation_seed": self.simulation_seed,
+                       "steps": self.steps, "max_evaluations": self.max_evaluations, "seed": self.seed, "simulation_seed": self.simulation_seed,
                        "parameters": list(self.parameters), "lower": list(self.lower),
                        "upper": list(self.upper), "transforms": list(self.transforms),
                        "initial": self.initial, "best": self.best,
@@ -222,6 +223,8 @@ def optax_sgd(learning_rate=1e-2, **options) -> OptimizerSpec:
     return OptimizerSpec("optax", {"method": "sgd", "learning_rate": learning_rate, **_optax_options(options)})
 
 
+UNLIMITED_STEPS = 2 ** 31 - 1       # steps when only max_evaluations bounds a run
+
 #: The reference page's spellings: its "GSDR" is the black-box path ("always allowed, no
 #: gradient required"), which is ``gsdr_blackbox`` here; ``gsdr`` is the published rule.
 REFERENCE_SPELLINGS = {"GSDR": "gsdr_blackbox", "AGSDR": "agsdr"}
@@ -237,11 +240,13 @@ def resolve_spelling(optimizer, names):
     return names_ci.get(optimizer.lower(), optimizer)
 
 
-def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, tunables=None,
+def tune_model(model, objective, optimizer="random_search", steps: Optional[int] = None, *, tunables=None,
                bounds=None, options=None, seed: int = 0, sim=None, chunk_size: Optional[int] = None,
                progress: bool = False, stop_on_gates: bool = False, evaluator: Optional[Evaluator] = None,
                max_evaluations: Optional[int] = None):
     """Implementation of :meth:`jaxfne_core.model.Model.tune`; returns (best values, report)."""
+    if steps is None:
+        steps = 10 if max_evaluations is None else UNLIMITED_STEPS
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
         raise ConfigError([("steps", f"{steps!r} is not allowed; allowed: an integer >= 0")])
     if max_evaluations is not None and (not isinstance(max_evaluations, int) or isinstance(max_evaluations, bool)
@@ -326,4 +331,5 @@ def tune_model(model, objective, optimizer="random_search", steps: int = 10, *, 
                            tuple("log" if g else "linear" for g in space.log),
                            {n: float(v) for n, v in zip(names, x0)}, best,
                            float(result.history[0]["best_loss"]), float(result.best_loss),
-                           result.n_evaluations, result.stopped_early, result.history, model.truth)
+                           result.n_evaluations, result.stopped_early, result.history, model.truth,
+                           max_evaluations)

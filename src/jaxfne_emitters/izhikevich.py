@@ -29,6 +29,9 @@ from jaxfne_core.validators import FieldValueError, number, one_of, optional
 from .point_network import build_point_network, cell_class_of, initial_v
 from .presets import CELL_TYPES, PRESETS
 
+#: Tuning ranges of the Izhikevich parameters (a log-scaled: it spans two decades)
+ABCD_BOUNDS = {"a": (0.005, 0.2, "log"), "b": (0.1, 0.3), "c": (-75.0, -40.0), "d": (0.0, 10.0)}
+
 
 def _known(inst):
     return set(CELL_TYPES) | set(inst.classes or {})
@@ -201,17 +204,22 @@ class IzhikevichEmitter(Emitter):
         return "surrogate" if self.options.surrogate_slope is not None else "none"
 
     def tunables(self, circuit):
+        """drive.<pop> (native), noise_sigma, and Izhikevich's a, b, c (mV), d per population
+        (``a.L4_E``...) within the ranges of Izhikevich (2003, Fig. 2) widened by half."""
         out = {f"drive.{n}": (self._drive_of(n), -10.0, 30.0) for n in circuit.population_names}
         if self.options.noise_sigma_by_population is None:
             out["noise_sigma"] = (self.options.noise_sigma, 0.0, 20.0)
+        for n in circuit.population_names:
+            for k, (lo, hi, *scale) in ABCD_BOUNDS.items():
+                out[f"{k}.{n}"] = (float(getattr(self._type(n), k)), lo, hi, *scale)
         return out
 
     def apply_tunables(self, params, values, circuit):
         params = dict(params)
         for i, n in enumerate(circuit.population_names):
-            if f"drive.{n}" in values:
-                params["drive"] = jnp.where(params["population"] == i, values[f"drive.{n}"],
-                                            params["drive"])
+            for k in ("drive", *ABCD_BOUNDS):
+                if f"{k}.{n}" in values:
+                    params[k] = jnp.where(params["population"] == i, values[f"{k}.{n}"], params[k])
         if "noise_sigma" in values:
             params["noise_sigma"] = jnp.full_like(params["noise_sigma"], values["noise_sigma"])
         return params

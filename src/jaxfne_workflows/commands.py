@@ -173,7 +173,8 @@ def _tune(args) -> int:
     if cfg.objective is None:
         raise ConfigError([("$.objective", "tuning needs an objective section in the config")])
     model = Model(pipe)
-    tuned, report = model.tune(Objective.from_config(cfg.objective), args.optimizer, args.steps,
+    steps = args.steps if args.steps is not None else (20 if args.max_evaluations is None else None)
+    tuned, report = model.tune(Objective.from_config(cfg.objective), args.optimizer, steps,
                                tunables=args.tunables, bounds=bounds or None, options=options,
                                seed=args.seed, chunk_size=args.chunk_size, progress=not args.no_progress,
                                stop_on_gates=args.stop_on_gates, max_evaluations=args.max_evaluations)
@@ -317,9 +318,10 @@ class TuneCommand(Command):
         t.add_argument("config")
         t.add_argument("--out", required=True, help="output directory (written atomically)")
         t.add_argument("--optimizer", default="cmaes", help="registered optimizer (jaxfne plugins)")
-        t.add_argument("--steps", type=_positive_int_arg, default=20, help="steps (generations) at most")
+        t.add_argument("--steps", type=_positive_int_arg, help="steps (generations) at most (default 20, or "
+                       "unlimited with --max-evaluations)")
         t.add_argument("--max-evaluations", type=_positive_int_arg,
-                       help="simulations at most, for every optimizer (then give a large --steps)")
+                       help="simulations at most, for every optimizer")
         t.add_argument("--tunables", nargs="+", help="names (default: all; see Model.tunables())")
         t.add_argument("--bounds", nargs="+", help="NAME:LOWER:UPPER overrides")
         t.add_argument("--option", nargs="+", help="optimizer option NAME=VALUE (JSON values)")
