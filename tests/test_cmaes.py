@@ -60,3 +60,22 @@ def test_ipop_restarts_find_rastrigins_global_minimum():
     with_restarts = [best(9, s) for s in range(5)]
     one_run = [best(0, s) for s in range(5)]
     assert np.median(with_restarts) < 1e-6 < np.median(one_run), (with_restarts, one_run)
+
+
+def test_a_plateau_widens_the_search_and_a_stall_restarts_it():
+    from jaxfne_core.tuning import TuneProblem
+
+    def flat(xs):
+        return np.ones(len(xs)), np.zeros(len(xs), bool)
+    p = TuneProblem(flat, np.full(3, 0.5, np.float32), np.zeros(3, np.float32), np.ones(3, np.float32),
+                    max_evaluations=7 * 6)
+    hist = CMAES(CMAESOptions(sigma0=0.05, restarts=0)).minimize(p, 10 ** 6, jax.random.key(0)).history
+    sigmas = [h["sigma"] for h in hist[1:]]
+    assert all(h["flat"] for h in hist[1:-1]) and sigmas[-1] > 3 * sigmas[0]
+
+    def steps(xs):                                  # a staircase: plateaus everywhere
+        return np.floor(4 * np.asarray(xs, np.float64)).sum(axis=1), np.zeros(len(xs), bool)
+    p = TuneProblem(steps, np.full(3, 0.9, np.float32), np.zeros(3, np.float32), np.ones(3, np.float32),
+                    max_evaluations=600)
+    res = CMAES(CMAESOptions(stall_generations=5, restart_from="best")).minimize(p, 10 ** 6, jax.random.key(1))
+    assert any(h.get("restarted_because") == "stalled" for h in res.history) and res.best_loss == 0.0

@@ -60,3 +60,17 @@ def test_stage_contracts_page_is_current_and_complete():
 def test_network_guide_example_runs():
     (block,) = python_blocks(DOCS / "network.md")
     exec(compile(block, "network.md", "exec"), {"__name__": "network_guide"})
+
+
+def test_optimizers_guide_example_runs_on_a_layered_column():
+    (block,) = python_blocks(DOCS / "optimizers.md")
+    namespace = {"__name__": "optimizers_example"}
+    exec(compile(block, "optimizers.md", "exec"), namespace)
+    import jaxfne as jtfne
+    cfg = (jtfne.configuration().network(n=40, layers=[
+        {"name": "L23", "top_um": 100, "bottom_um": 700, "populations": {"E": 16, "PV": 4}},
+        {"name": "L4", "top_um": 700, "bottom_um": 1100, "populations": {"E": 16, "PV": 4}}])
+        .field("point_source").probe(modes=["spikes", "CSD"], n_contacts=8))
+    model = jtfne.construct(cfg)
+    report = model.evaluate(model.simulate(jtfne.simulation(100.0, 0.1, 0)), namespace["obj"])
+    assert set(report.values) == {"l4", "sink"}

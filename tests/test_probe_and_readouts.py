@@ -139,3 +139,36 @@ def test_spike_metrics_sum_bool_and_float_rasters_alike():
         np.testing.assert_array_equal(np.asarray(count(jnp.asarray(x), 0.1)), expected)
         np.testing.assert_allclose(np.asarray(rate_hz(jnp.asarray(x), 0.1)), expected / (500 * 70) * 1e4,
                                    rtol=1e-6)
+
+
+def test_first_sink_depth_equals_numpy_and_tracks_an_early_sink(run):
+    """A synthetic CSD with a sink starting at contact 5 (sample 30) before contact 2 (sample
+    60): the metric finds contact 5's depth, as an independent NumPy computation does; inside
+    jit and vmap too."""
+    import jax
+    from jaxfne_core.signals import Signals
+    model, sig = run
+    z = model.contact_positions_um[:, 2]
+    csd = np.zeros((200, z.size), np.float32)
+    csd[30:80, 5] = -0.9
+    csd[60:120, 2] = -2.0
+    csd[10:20, 1] = 0.5                                    # a source first: ignored
+    metric = model.registry.get("objective", "csd_first_sink_depth_um").value
+
+    def numpy_depth(c):
+        thr = 0.5 * c.min()
+        onset = [np.nonzero(c[:, k] <= thr)[0][0] if np.any(c[:, k] <= thr) else c.shape[0] for k in range(c.shape[1])]
+        return z[int(np.argmin(onset))]
+    assert numpy_depth(csd) == z[2]                       # half the minimum (-1) excludes contact 5's -0.9
+    assert float(metric(Signals({"CSD": jnp_array(csd)}, 0.1, {}, sig.context))) == pytest.approx(z[2])
+    csd[30:80, 5] = -1.5
+    assert numpy_depth(csd) == z[5]
+    value = lambda c: metric(Signals({"CSD": c}, 0.1, {}, sig.context))
+    assert float(value(jnp_array(csd))) == pytest.approx(z[5])
+    batch = jax.jit(jax.vmap(value))(jnp_array(np.stack([csd, np.abs(csd)])))
+    assert float(batch[0]) == pytest.approx(z[5]) and np.isnan(float(batch[1]))
+
+
+def jnp_array(x):
+    import jax.numpy as jnp
+    return jnp.asarray(x)

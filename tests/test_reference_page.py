@@ -8,27 +8,15 @@ import numpy as np
 import pytest
 
 import jaxfne as jtfne
+from test_reference_snippet import canonical
 
 
 @pytest.fixture(scope="module")
 def page():
     ns = {}
-    # -- the canonical snippet
-    cfg = (
-        jtfne.configuration()
-        .network(name="V1", kind="cortical_column", n=64)
-        .emitter(family="izhikevich", preset="cortical_eig")
-        .field(domain="laminar_column", conductivity="proxy", boundary="mean_zero_neumann", gauge="mean_zero")
-        .probe(name="laminar_probe", modes=["spikes", "V_m", "CSD", "LFP"])
-    )
-    model = jtfne.construct(cfg)
+    # -- the canonical snippet (test_reference_snippet.canonical is the page's first block)
+    cfg, model, signals, receipt, readout = canonical()
     sim = jtfne.simulation(duration_ms=100.0, dt_ms=0.1, seed=0)
-    signals = model.simulate(sim)
-    receipt = model.run_receipt(signals)
-    readout = model.compute_readout(signals, [
-        jtfne.readout_spec("rate", "spike_rate_hz"),
-        jtfne.readout_spec("csd", "csd_abs_mean"),
-    ])
     # -- task paradigm
     paradigm = jtfne.standard_visual_omission()
     ns["names"] = paradigm.condition_names()

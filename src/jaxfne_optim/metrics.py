@@ -2,8 +2,10 @@
 
 The ``*_mean``/``*_proxy_*`` names are the reference package's objective names, kept as aliases.
 """
+import jax.numpy as jnp
 import numpy as np
 
+from jaxfne_core.errors import ConfigError
 from jaxfne_core.metrics import Metric, abs_mean, band_power, count, mean, rate_hz
 from jaxfne_analysis.spectral import ALPHA_BETA, GAMMA, flip, laminar_spectrum, relative_power
 
@@ -27,6 +29,22 @@ def flip_goodness(x, dt_ms, context):
     r = flip(relative_power(p), f, float(np.mean(np.diff(z))) if z.size > 1 else 1.0)
     return r.goodness if r.found else 0.0
 
+def first_sink_depth_um(x, dt_ms, context):
+    """Depth (um) of the contact where a CSD sink appears first: per contact, the first sample
+    at or below half the window's most negative CSD (sinks are negative: inward current);
+    the earliest of those contacts (ties: the shallower). NaN when the CSD never goes negative.
+    Pure JAX (tunable); a contact slice is refused (the depths would not line up)."""
+    z = jnp.asarray(np.asarray(context.model.contact_positions_um)[:, 2], jnp.float32)
+    if x.shape[-1] != z.shape[0]:
+        raise ConfigError([("contacts", "csd_first_sink_depth_um reads every contact; remove the contact slice")])
+    low = jnp.min(x, axis=(-2, -1), keepdims=True)
+    crossed = x <= 0.5 * low
+    onset = jnp.where(jnp.any(crossed, axis=-2), jnp.argmax(crossed, axis=-2), x.shape[-2])
+    order = onset * z.shape[0] + jnp.argsort(jnp.argsort(z))          # earliest, then shallowest
+    depth = z[jnp.argmin(order, axis=-1)]
+    return jnp.where(low[..., 0, 0] < 0, depth, jnp.nan)
+
+
 BUILTIN_METRICS = (
     Metric("spike_rate_hz", "spikes", "Hz", rate_hz, "mean firing rate over cells and window (Hz)"),
     Metric("spike_count", "spikes", "1", count, "total spike count in the window"),
@@ -36,6 +54,8 @@ BUILTIN_METRICS = (
     Metric("lfp_abs_mean", "LFP", "signal", abs_mean, "mean |LFP| over contacts and window"),
     Metric("lfp_gamma_power", "LFP", "signal^2/Hz", band_power(GAMMA), "mean LFP PSD over 75-150 Hz"),
     Metric("lfp_alpha_beta_power", "LFP", "signal^2/Hz", band_power(ALPHA_BETA), "mean LFP PSD over 10-19 Hz"),
+    Metric("csd_first_sink_depth_um", "CSD", "um", first_sink_depth_um,
+           "depth of the contact where a CSD sink (below half the minimum) appears first", needs_context=True),
     Metric("flip_crossover_depth_um", "LFP", "um", flip_crossover_depth_um,
            "FLIP crossover depth of the relative power map (NaN: no motif)", traceable=False, needs_context=True),
     Metric("flip_goodness", "LFP", "1", flip_goodness, "FLIP goodness G, signed (0: no motif)",

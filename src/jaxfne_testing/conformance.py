@@ -210,9 +210,16 @@ def check_metric(metric):
 
     if not metric.traceable:                      # NumPy analysis metrics: called eagerly, never jitted
         return
+    context = None
+    if metric.needs_context:                      # a model context: 6 cells of one population, 4 contacts
+        from types import SimpleNamespace
+        contacts = np.stack([np.zeros(4), np.zeros(4), 100.0 * np.arange(4)], axis=1)
+        context = SimpleNamespace(model=SimpleNamespace(
+            population_names=("A",), population=np.zeros(6, int), cell_positions_um=np.zeros((6, 3)),
+            contact_positions_um=contacts, v_m_cells=None, claims={}))
 
     def value(x):
-        return metric(Signals({metric.mode: x}, 0.1, {}))
+        return metric(Signals({metric.mode: x}, 0.1, {}, context))
     a, b = _assert_no_retrace(value, (jnp.asarray(data),), (jnp.asarray(data[::-1].copy()),))
     assert np.shape(a) == () and np.isfinite(a)
     batch = jax.vmap(value)(jnp.stack([jnp.asarray(data)] * 3))
