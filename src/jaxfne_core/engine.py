@@ -105,9 +105,10 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
                 f = field.split_readout(values) if len(field_modes) == 2 else {field_modes[0]: values}
             else:
                 f = field.apply(params["field"], i_tm)
+            gain = params.get("readout_gain", {})       # field tunables (e.g. a conductivity scale)
             for m in FIELD_MODES:
                 if m in modes:
-                    out[m] = f[m]
+                    out[m] = f[m] * gain[m] if m in gain else f[m]
         carry = {"emitter": em_state, "source": src_state, "spikes": spikes,
                  "bad_step": bad_step, "bad_cell": bad_cell,
                  **({"projected": projected} if "projection" in params else {})}

@@ -148,6 +148,8 @@ class Model:
         p = self.pipeline
         out = {f"emitter.{k}": v for k, v in self.emitter.tunables(self.circuit).items()}
         out.update({f"source.{k}": v for k, v in p.source.tunables(self.circuit).items()})
+        if p.field is not None:
+            out.update({f"field.{k}": v for k, v in p.field.tunables(self.circuit).items()})
         return {k: ((self.tuned[k],) + tuple(v[1:]) if k in self.tuned else v) for k, v in out.items()}
 
     def apply_tunables(self, params, values: dict):
@@ -155,8 +157,13 @@ class Model:
         p, c = self.pipeline, self.circuit
         em = {k[len("emitter."):]: v for k, v in values.items() if k.startswith("emitter.")}
         sr = {k[len("source."):]: v for k, v in values.items() if k.startswith("source.")}
-        return {**params, "emitter": self.emitter.apply_tunables(params["emitter"], em, c),
-                "source": p.source.apply_tunables(params["source"], sr, c)}
+        fl = {k[len("field."):]: v for k, v in values.items() if k.startswith("field.")}
+        out = {**params, "emitter": self.emitter.apply_tunables(params["emitter"], em, c),
+               "source": p.source.apply_tunables(params["source"], sr, c)}
+        gains = p.field.readout_gains(fl) if fl and p.field is not None else {}
+        if gains:
+            out["readout_gain"] = {**params.get("readout_gain", {}), **gains}
+        return out
 
     def params(self, dt_ms: float) -> dict:
         """The parameter pytree for step ``dt_ms`` (cached; tuned values applied)."""

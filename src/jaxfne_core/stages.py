@@ -364,6 +364,16 @@ class Field(Stage):
         """Checks computed on recorded (T, C) signals (JSON-safe floats)."""
         return {}
 
+    def tunables(self, circuit: Circuit) -> dict:
+        """name -> (default, lower, upper[, "log"]) of tunable scalars (``model.tunables()``
+        shows them as ``field.<name>``); none by default."""
+        return {}
+
+    def readout_gains(self, values: dict) -> dict:
+        """{"LFP"/"CSD": gain} that tunables ``values`` apply to the readout (traced scalars;
+        the operator itself is built once per model)."""
+        return {}
+
 
 class Probe(Stage):
     """Electrode: contact positions and recording modes."""

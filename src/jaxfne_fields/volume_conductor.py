@@ -99,6 +99,14 @@ class VolumeConductorField(StackedOperatorField):
         """(C, S) the binned sources' CSD (uA/mm^3 per nA) in the cylinder of csd_radius_um."""
         return ground_truth_csd_matrix(source_positions_um, probe, self.options.csd_radius_um)
 
+    def tunables(self, circuit):
+        """sigma_scale: every conductivity of the medium times this (the potential scales as
+        1 / sigma_scale; the CSD, sigma times the potential's curvature, does not change)."""
+        return {"sigma_scale": (1.0, 0.1, 10.0, "log")}
+
+    def readout_gains(self, values):
+        return {"LFP": 1.0 / values["sigma_scale"]} if "sigma_scale" in values else {}
+
     def diagnostics(self, lfp, csd):
         out = {"sigma_S_per_m": self.options.sigma_S_per_m, "csd_method": self.options.csd}
         if csd is not None:
