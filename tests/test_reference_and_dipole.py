@@ -53,3 +53,38 @@ def test_model_signals_give_dipoles_and_referenced_flip():
     f, p = laminar_spectrum(rereference(s["LFP"], "bipolar"), 0.1)
     r = flip(relative_power(p), f, 100.0)                       # runs on 15 bipolar channels
     assert p.shape[0] == 15 and (r.goodness is not None) == r.found
+
+
+@pytest.mark.parametrize("reference", ["common_average", "contact:3"])
+def test_probe_reference_equals_the_analysis_rereference_and_keeps_the_csd(reference):
+    """probe.reference re-references the recorded LFP exactly as
+    jaxfne_analysis.reference.rereference does on the monopolar recording; the CSD is
+    unchanged; the receipt's configuration records the reference."""
+    import jaxfne as jtfne
+    from jaxfne_analysis.reference import rereference
+    sim = jtfne.simulation(50.0, 0.1, 0)
+
+    def run(ref):
+        cfg = (jtfne.configuration().network(n=60, seed=2).field("line_source")
+               .probe(modes=["spikes", "LFP", "CSD"], n_contacts=8, reference=ref))
+        model = jtfne.construct(cfg)
+        return model, model.simulate(sim)
+    _, mono = run("infinity")
+    model, refd = run(reference)
+    expected = rereference(np.asarray(mono["LFP"], np.float64), reference)
+    got = np.asarray(refd["LFP"], np.float64)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5 * np.abs(expected).max())
+    np.testing.assert_array_equal(np.asarray(refd["CSD"]), np.asarray(mono["CSD"]))
+    assert model.run_receipt(refd).config["probe"]["reference"] == reference
+
+
+def test_probe_reference_refuses_what_it_cannot_record():
+    import jaxfne as jtfne
+    with pytest.raises(jtfne.ConfigError, match="rereference"):
+        jtfne.configuration().probe(reference="bipolar")
+    with pytest.raises(jtfne.ConfigError, match="allowed: 'infinity'"):
+        jtfne.configuration().probe(reference="average")
+    model = jtfne.construct(jtfne.configuration().network(n=20).field("point_source")
+                            .probe(n_contacts=4, reference="contact:9"))
+    with pytest.raises(jtfne.ConfigError, match=r"contact:0 \.\. contact:3"):
+        model.simulate(jtfne.simulation(10.0))

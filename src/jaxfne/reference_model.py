@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.assemble import assemble
-from jaxfne_core.config import Configuration, Simulation, config_from_dict, config_to_dict
-from jaxfne_core.errors import JaxfneError, UsageError
+from jaxfne_core.config import Simulation, config_from_dict, config_to_dict
+from jaxfne_core.errors import JaxfneError, SimulationDivergedError, UsageError
 from jaxfne_core.memory import check_fits, run_bytes
 from jaxfne_core.model import Model, check_seeds
 
@@ -81,7 +81,6 @@ class ReferenceModel(Model):
         carry, arrays = self.driven_runs(sim, course[None], [sim.seed])
         message = self._failure(carry, arrays, sim, 0, sim.seed)
         if message is not None:
-            from jaxfne_core.errors import SimulationDivergedError
             raise SimulationDivergedError(message)
         signals = self.make_signals({k: v[0] for k, v in arrays.items()}, sim)
         self._drives[signals] = course
@@ -120,8 +119,7 @@ class ReferenceModel(Model):
         for b, t in enumerate(batch.trials):
             message = self._failure(carry, arrays, sim, b, t.seed)
             if message is not None and not collect_errors:
-                from jaxfne_core.errors import SimulationDivergedError
-                raise SimulationDivergedError(f"trial {t.trial_id}: {message}")
+                    raise SimulationDivergedError(f"trial {t.trial_id}: {message}")
             one = attrs.evolve(sim, seed=int(t.seed))
             signals = None
             if message is None:

@@ -109,6 +109,8 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
             for m in FIELD_MODES:
                 if m in modes:
                     out[m] = f[m] * gain[m] if m in gain else f[m]
+            if "LFP" in out and "lfp_reference" in params:     # the probe's reference
+                out["LFP"] = out["LFP"] - jnp.dot(params["lfp_reference"], out["LFP"])
         carry = {"emitter": em_state, "source": src_state, "spikes": spikes,
                  "bad_step": bad_step, "bad_cell": bad_cell,
                  **({"projected": projected} if "projection" in params else {})}

@@ -179,6 +179,9 @@ class Model:
                 if projection is not None:
                     params["projection"] = projection
             params["drive"] = {"W": jnp.zeros((0, self.n_cells), jnp.float32)}
+            reference = p.probe.lfp_reference(len(self._contacts))
+            if reference is not None and p.field is not None:
+                params["lfp_reference"] = jnp.asarray(reference, jnp.float32)
             if self._context.v_m_cells is not None:
                 params["record"] = {"V_m": jnp.asarray(self._context.v_m_cells, jnp.int32)}
             if self.tuned:

@@ -397,6 +397,12 @@ class Probe(Stage):
     def modes(self) -> tuple:
         return tuple(self.options.modes)
 
+    def lfp_reference(self, n_contacts: int):
+        """(C,) weights w of the LFP's reference: the probe records LFP - w . LFP at every
+        sample (e.g. 1/C each: common average; a one at contact k: against contact k), or
+        None: monopolar, against an infinitely distant reference."""
+        return None
+
     def samples_per_record(self, dt_ms: float) -> int:
         """Steps averaged into one recorded sample (``sample_interval_ms`` / dt, or 1)."""
         interval = getattr(self.options, "sample_interval_ms", None)

@@ -26,6 +26,18 @@ def _check_cell_selection(inst, attr, value):
                               f"indices; got {value!r}")
 
 
+def _check_reference(inst, attr, value):
+    ok = value in ("infinity", "common_average")
+    if isinstance(value, str) and value.startswith("contact:"):
+        ok = value.split(":", 1)[1].isdigit()
+    if value == "bipolar":
+        raise FieldValueError("reference", "'bipolar' changes the channels (C - 1, between the contacts); record "
+                              "monopolar and derive it: jaxfne_analysis.reference.rereference(lfp, 'bipolar')")
+    if not ok:
+        raise FieldValueError("reference", f"{value!r} is not allowed; allowed: 'infinity', 'common_average', "
+                              "'contact:K' (K a contact index)")
+
+
 def select_cells(selection, circuit) -> np.ndarray:
     """Sorted unique indices of the cells ``selection`` names: population names, classes (the
     part after the last ``_``), layers (the part before the first ``_``), or indices."""
@@ -60,7 +72,13 @@ class ShankOptions:
     record one sample per interval (a whole number of steps): the mean of continuous signals
     and the spike count over it (default: every step). v_m_cells: record V_m of these cells
     only: population names (``L4_E``), classes (``E``), layers (``L4``) or cell indices
-    (default: every cell)."""
+    (default: every cell). reference: the LFP's reference: ``infinity`` (monopolar, against an
+    infinitely distant reference), ``common_average`` (minus the mean over all contacts) or
+    ``contact:K`` (minus contact K; a reference at a tissue position is a contact placed
+    there). The receipt records it with the probe's options. The standard CSD and the
+    relative power map do not change under these; a bipolar derivation (C - 1 channels
+    between the contacts) is an analysis of the recorded LFP:
+    ``jaxfne_analysis.reference.rereference(lfp, "bipolar")``."""
 
     n_contacts: int = attrs.field(default=16, validator=number(1, 4096))
     spacing_um: float = attrs.field(default=100.0, validator=number(0, lo_open=True))
@@ -70,6 +88,21 @@ class ShankOptions:
                                          converter=tuple, validator=[nonempty, subset_of(*MODES)])
     v_m_cells: Optional[tuple] = attrs.field(default=None, converter=lambda v: tuple(v) if isinstance(v, list) else v,
                                              validator=optional(_check_cell_selection))
+    reference: str = attrs.field(default="infinity", validator=_check_reference)
+
+    def lfp_reference(self, n_contacts):
+        """The reference weights of :meth:`Probe.lfp_reference` for ``reference``."""
+        if self.reference == "infinity":
+            return None
+        if self.reference == "common_average":
+            return np.full(n_contacts, 1.0 / n_contacts)
+        k = int(self.reference.split(":", 1)[1])
+        if k >= n_contacts:
+            raise ConfigError([("$.probe.reference", f"{self.reference!r}: the probe has {n_contacts} contacts; "
+                                f"allowed: contact:0 .. contact:{n_contacts - 1}")])
+        w = np.zeros(n_contacts)
+        w[k] = 1.0
+        return w
 
     def recorded_cells(self, circuit, mode):
         """The probe's cell selection for ``mode`` (see :class:`ShankOptions`), or None."""
@@ -98,6 +131,9 @@ class LaminarProbe(Probe):
 
     def recorded_cells(self, circuit, mode):
         return self.options.recorded_cells(circuit, mode)
+
+    def lfp_reference(self, n_contacts):
+        return self.options.lfp_reference(n_contacts)
 
     def geometry(self, circuit) -> ProbeGeometry:
         o = self.options
@@ -132,6 +168,9 @@ class MultiShankProbe(Probe):
 
     def recorded_cells(self, circuit, mode):
         return self.options.recorded_cells(circuit, mode)
+
+    def lfp_reference(self, n_contacts):
+        return self.options.lfp_reference(n_contacts)
 
     def geometry(self, circuit) -> ProbeGeometry:
         o = self.options
