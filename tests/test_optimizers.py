@@ -94,8 +94,7 @@ def test_max_evaluations_is_exact_for_every_optimizer(name, options):
 
 def test_same_seed_same_history_bit_for_bit(target_rate):
     obj = jtfne.objective("fit").loss("rate", target=target_rate, metric="spike_rate_hz")
-    for name, options in [("gsdr_blackbox", {"chains": 2}), ("agsdr", {"population": 4}), ("random_search", {}),
-                          ("cmaes", {"population": 4})]:
+    for name, options in [("gsdr_blackbox", {"chains": 2}), ("agsdr", {"population": 4}), ("random_search", {})]:
         a, b = (model_with_drive(3.0).tune(obj, name, steps=3, options=options, sim=SIM, seed=4,
                                            tunables=["emitter.drive.E", "source.gain_inh"])[1]
                 for _ in range(2))
