@@ -53,6 +53,9 @@ def port(opts, x0, steps, key):
             x, m = st["x_opt"].copy(), st["m_opt"].copy()
             st.update(a=st["a_opt"], unchanged=0, last=st["step"])
         else:
+            if opts.a_dynamic:
+                u = float(jax.random.uniform(ks[2], (), np.float32, -0.1, 0.1))
+                st["a"] = float(np.clip(st["a"] + u, 0.0, 1.0))
             since = max(0, st["step"] - st["last"])
             lam = since ** 2 * (1 - np.exp(-since / opts.tau_a_growth))
             m = opts.momentum * m + g
@@ -64,8 +67,9 @@ def port(opts, x0, steps, key):
     return np.array(traj)
 
 
-@pytest.mark.parametrize("opts", [GSDROptions(), GSDROptions(a_init=0.2, checkpoint_n=4, learning_rate=0.1)],
-                         ids=["defaults", "fast_checkpoint"])
+@pytest.mark.parametrize("opts", [GSDROptions(), GSDROptions(a_init=0.2, checkpoint_n=4, learning_rate=0.1),
+                                  GSDROptions(a_dynamic=True, checkpoint_n=6)],
+                         ids=["defaults", "fast_checkpoint", "dynamic_a"])
 def test_gsdr_follows_the_published_rule_step_for_step(opts):
     steps, key = 80, jax.random.key(3)
     expected = port(opts, problem().x0, steps, key)

@@ -51,5 +51,19 @@ def test_bad_bounds_and_start_are_refused_with_the_field():
         jtfne.minimize(jax_quadratic, [(-1, 1)] * 4, x0=[5, 0, 0, 0])
     with pytest.raises(jtfne.ConfigError, match="max_evaluations"):
         jtfne.minimize(jax_quadratic, [(-1, 1)] * 4, max_evaluations=0)
+    with pytest.raises(jtfne.ConfigError, match="gradient_window_steps"):
+        jtfne.minimize(jax_quadratic, [(-1, 1)] * 4, "gsdr", options={"gradient_window_steps": 10})
     with pytest.raises(jtfne.UnknownStageError, match="cmaes"):
         jtfne.minimize(jax_quadratic, [(-1, 1)] * 4, "nelder_mead")
+
+
+def test_optax_clip_norm_bounds_each_step():
+    opts = {"method": "sgd", "learning_rate": 1.0, "differentiability": "differentiable"}
+
+    def steps(options):
+        res = jtfne.minimize(jax_quadratic, [(-2, 2)] * 4, "optax", max_evaluations=21, options=options)
+        xs = np.array([res.history[0]["candidates"][0]] + [h["candidates"][0] for h in res.history[1:]])
+        return np.linalg.norm(np.diff(xs, axis=0), axis=1)          # box coordinates
+    clipped = steps({**opts, "clip_norm": 0.01})
+    assert clipped.size == 10 and np.all(clipped <= 0.01 + 1e-6) and clipped[0] > 0.009
+    assert steps(opts)[0] > 0.1

@@ -172,3 +172,35 @@ def test_first_sink_depth_equals_numpy_and_tracks_an_early_sink(run):
 def jnp_array(x):
     import jax.numpy as jnp
     return jnp.asarray(x)
+
+
+def test_population_readouts_equal_numpy_and_refuse_what_they_cannot_select():
+    """population= selects a population's, a layer's or a class's columns of spikes and V_m
+    (V_m also when the probe records a subset of cells); other modes and unknown names are
+    refused with the allowed names."""
+    cfg = (jtfne.configuration().network(n=40, layers=[
+        {"name": "L23", "top_um": 100, "bottom_um": 700, "populations": {"E": 16, "PV": 4}},
+        {"name": "L4", "top_um": 700, "bottom_um": 1100, "populations": {"E": 16, "PV": 4}}])
+        .probe(modes=["spikes", "V_m", "LFP"], n_contacts=8, v_m_cells=["PV", "L4_E"]))
+    model = jtfne.construct(cfg)
+    sig = model.simulate(jtfne.simulation(100.0, 0.1, 1))
+    c = model.circuit
+    pop_of = np.array([c.population_names[i] for i in c.population])
+    spikes, vm = np.asarray(sig["spikes"], np.float64), np.asarray(sig["V_m"], np.float64)
+    rec = model.v_m_cells
+    r = model.compute_readout(sig, [jtfne.readout_spec("e", "spike_rate_hz", population="E"),
+                                    jtfne.readout_spec("l4e", "spike_count", population="L4_E"),
+                                    jtfne.readout_spec("vm_pv", "mean_V_m", population="PV")])
+    is_e = np.char.endswith(pop_of.astype(str), "_E")
+    assert r["e"].value == pytest.approx(spikes[:, is_e].sum() / is_e.sum() / 0.1, rel=1e-6)
+    assert r["l4e"].value == spikes[:, pop_of == "L4_E"].sum()
+    assert r["vm_pv"].value == pytest.approx(vm[:, np.char.endswith(pop_of[rec].astype(str), "_PV")].mean(), rel=1e-5)
+    with pytest.raises(jtfne.ConfigError, match="allowed: E, L23, L23_E"):
+        model.compute_readout(sig, [jtfne.readout_spec("x", "spike_rate_hz", population="L5")])
+    with pytest.raises(jtfne.ConfigError, match="not 'LFP'"):
+        model.compute_readout(sig, [jtfne.readout_spec("x", "lfp_abs_mean", population="E")])
+    with pytest.raises(jtfne.ConfigError, match="none of its cells is recorded"):
+        model.compute_readout(sig, [jtfne.readout_spec("x", "mean_V_m", population="L23_E")])
+    obj = jtfne.objective("o").loss("e", target=5.0, metric="spike_rate_hz", population="E")
+    assert obj.losses[0]["population"] == "E"
+    assert model.evaluate(sig, obj).values["e"] == pytest.approx(r["e"].value, rel=1e-6)

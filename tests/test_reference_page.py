@@ -165,6 +165,8 @@ def test_stimulus_schedule_injects_drive(page):
     assert a[1000:1500].sum() > x[1000:1500].sum()
     with pytest.raises(jtfne.ConfigError, match="onset_ms"):
         jtfne.stimulus_schedule([{"amplitude": 1.0}], n_neurons=4)
+    with pytest.raises(jtfne.ConfigError, match="unknown keys \\['amplitud'\\]"):
+        jtfne.stimulus_schedule([{"onset_ms": 1.0, "amplitud": 1.0}], n_neurons=4)
 
 
 def test_trial_batch_runs_every_trial_in_one_vmap_as_alone(page):
@@ -200,6 +202,10 @@ def test_laminar_geometry_places_the_cells(page):
     assert not np.allclose(np.asarray(moved["LFP"]), np.asarray(page["signals"]["LFP"]))   # the field sees them
     with pytest.raises(jtfne.ConfigError, match="geometry_n_units_total_mismatch"):
         jtfne.construct(page["cfg"].network(n=10), geometry=geom)
+    assert jtfne.laminar_source_geometry([jtfne.LaminarPopulation("x", "e", "L9", 0.1, 0.2, 3)]).validate()["warnings"] \
+        == ["x:unrecognized_layer:L9"]
+    with pytest.raises(jtfne.ConfigError, match="n_units_total"):
+        jtfne.LaminarSourceGeometry(tuple(pops), 10)
     with pytest.raises(jtfne.ConfigError, match="depth_min"):
         jtfne.LaminarPopulation(name="bad", cell_type="e", layer="L4", depth_min=0.8, depth_max=0.2, n_units=2)
 
@@ -214,6 +220,10 @@ def test_config_standard_helpers(tmp_path, page):
     assert ok.valid and ok.truth_boundary == jtfne.config_truth_boundary(cfg)
     bad = jtfne.validate_config({"network": {"n": -3}})
     assert not bad.valid and any("$.network.n" in i for i in bad.issues)
+    outside = jtfne.validate_config({"probe": {"kind": "laminar", "top_um": 5000.0}})     # found on the built probe
+    assert not outside.valid and any("$.probe.top_um" in i for i in outside.issues)
+    partly = jtfne.validate_config({"probe": {"kind": "laminar", "top_um": 1000.0}})
+    assert partly.valid and any("outside the column" in w for w in partly.warnings)
     assert jtfne.config_to_simulation(loaded) == cfg.simulation
     assert jtfne.config_to_configuration(loaded).build() == cfg
     assert jtfne.config_to_geometry(cfg) is None

@@ -5,8 +5,8 @@ that class; ``load_config`` reads a ``.jcfg.json`` file into it, refusing bad in
 JSON path). These helpers take a Configuration, a dict or a path:
 
 - ``validate_config`` -> :class:`ConfigValidationResult` (valid, issues as ``path: message``,
-  warnings, the truth boundary), never raising for a bad configuration: it assembles the
-  pipeline, so incompatible stages are issues too;
+  warnings, the truth boundary), never raising for a bad configuration: it checks what
+  ``jaxfne validate`` checks (stages, circuit, probe geometry, recording, task);
 - ``config_to_simulation`` / ``config_to_configuration`` (the fluent builder) /
   ``config_to_geometry`` (the network's layers as a laminar geometry, or None) /
   ``config_to_trial_batch`` (the task section's conditions x trials);
@@ -24,6 +24,7 @@ from jaxfne_core.builder import from_config
 from jaxfne_core.claims import truth_labels
 from jaxfne_core.config import Configuration, config_from_dict, load_config
 from jaxfne_core.errors import ConfigError, JaxfneError, UsageError
+from jaxfne_core.model import Model
 from jaxfne_core.plugins import default_registry
 
 from .geometry import LaminarPopulation, LaminarSourceGeometry
@@ -57,16 +58,22 @@ def _config(cfg, registry=None) -> Configuration:
 
 
 def validate_config(cfg, registry=None) -> ConfigValidationResult:
-    """Check ``cfg`` completely (structure, values, stage compatibility) without raising."""
+    """Check ``cfg`` as ``jaxfne validate`` does, without raising: structure and values, stage
+    compatibility, the built circuit and probe geometry (warnings: odd placements), the
+    recording interval and memory, and the task."""
     registry = registry if registry is not None else default_registry()
     try:
-        pipeline = assemble(_config(cfg, registry), registry)
+        c = _config(cfg, registry)
+        model = Model(assemble(c, registry))
+        if c.task is not None:
+            model.check_task(c.task, c.simulation)
+        else:
+            model.check_simulation(c.simulation)
     except ConfigError as e:
         return ConfigValidationResult(False, tuple(f"{p}: {m}" for p, m in e.problems), (), {})
     except JaxfneError as e:
         return ConfigValidationResult(False, (str(e),), (), {})
-    warnings = tuple(getattr(pipeline, "warnings", ()) or ())
-    return ConfigValidationResult(True, (), warnings, truth_labels(pipeline.claims))
+    return ConfigValidationResult(True, (), tuple(model.warnings), truth_labels(model.pipeline.claims))
 
 
 def config_truth_boundary(cfg, registry=None) -> dict:
@@ -98,7 +105,10 @@ def config_to_geometry(cfg, registry=None) -> Optional[LaminarSourceGeometry]:
 
 def config_to_trial_batch(cfg, registry=None, *, seed_policy: str = "unique_per_trial") -> TrialBatch:
     """The task section's conditions x trials_per_condition as a trial batch (the paradigm's
-    prestimulus time as the alignment onset)."""
+    prestimulus time as the alignment onset). Seeds follow the reference's seed policies
+    (task.seed + replicate or + index), and the drive is the batch's schedule into every cell,
+    so these are not the trials of ``model.run_trials()`` on the task itself (its own drives,
+    keys fold_in(seed, condition, trial))."""
     registry = registry if registry is not None else default_registry()
     c = _config(cfg, registry)
     if c.task is None:

@@ -57,6 +57,12 @@ class LaminarSourceGeometry:
     n_units_total: int
     position_units: str = "relative_depth_of_column"
 
+    def __attrs_post_init__(self):
+        total = sum(p.n_units for p in self.populations)
+        if total != self.n_units_total:
+            raise ConfigError([("n_units_total", f"{self.n_units_total}, but the populations hold {total} cells; "
+                                "allowed: their sum (laminar_source_geometry computes it)")])
+
     def population_slices(self) -> dict:
         """Population name -> slice of cell indices."""
         out, start = {}, 0
@@ -79,7 +85,10 @@ class LaminarSourceGeometry:
         return pos
 
     def validate(self) -> dict:
-        return {"valid": True, "issues": [], "n_populations": len(self.populations)}
+        """The reference's report: valid once built (bad values are refused on construction),
+        with the populations' warnings (unrecognised layer names)."""
+        warnings = [f"{p.name}:{w}" for p in self.populations for w in p.validate()["warnings"]]
+        return {"valid": True, "issues": [], "warnings": warnings, "n_populations": len(self.populations)}
 
     def to_dict(self) -> dict:
         return {"type": "laminar_source_geometry", "n_units_total": self.n_units_total,

@@ -87,6 +87,9 @@ def minimize(fn: Callable, bounds, optimizer="cmaes", *, x0=None, max_evaluation
     optimizer = resolve_spelling(optimizer, registry.names("optimizer"))
     cls = registry.get("optimizer", optimizer).value
     opt = cls(structure_options(cls.Options, dict(options or {}), "options", registry))
+    if getattr(opt.options, "gradient_window_steps", None) is not None:
+        raise ConfigError([("options.gradient_window_steps", "truncates backpropagation through a simulation "
+                            "(model.tune); a plain function has no steps to truncate")])
     if not isinstance(max_evaluations, int) or isinstance(max_evaluations, bool) or max_evaluations < 1:
         raise ConfigError([("max_evaluations", f"{max_evaluations!r} is not allowed; allowed: an integer >= 1")])
     names, lo, hi = _bounds(bounds)

@@ -20,6 +20,7 @@ from jaxfne_core.config import Simulation, config_from_dict, config_to_dict
 from jaxfne_core.errors import JaxfneError, SimulationDivergedError, UsageError
 from jaxfne_core.memory import check_fits, run_bytes
 from jaxfne_core.model import Model, check_seeds
+from jaxfne_core.tuning import json_safe
 
 from .stimulus import StimulusSchedule, stimulus_schedule
 from .trial_batch import TrialBatch, TrialBatchResult, TrialResult
@@ -173,7 +174,6 @@ class ReferenceModel(Model):
         """The reference's manifest (a compatibility alias; prefer :meth:`run_receipt`): the run
         receipt of ``signals`` (when given), the claim labels under ``v005_claim_labels`` and
         each given part, all JSON-safe."""
-        from jaxfne_core.tuning import _clean
         out = {"manifest_schema": MANIFEST_SCHEMA, "config": config_to_dict(self.config, self.registry),
                "truth": dict(self.truth), "v005_claim_labels": dict(self.truth)}
         if signals is not None:
@@ -187,7 +187,7 @@ class ReferenceModel(Model):
         if self.geometry is not None:
             out["source_geometry"] = self.geometry.to_dict()
         out.update(extra)
-        return _clean(out)
+        return json_safe(out)
 
 
 def construct(cfg, *, geometry=None, runtime=None, registry=None) -> ReferenceModel:

@@ -41,6 +41,9 @@ class StimulusSchedule:
                 "n_neurons": self.n_neurons, "events": [dict(e) for e in self.events], "units": "drive units"}
 
 
+EVENT_KEYS = {"onset_ms", "duration_ms", "amplitude", "label", "is_drive_event"}
+
+
 def stimulus_schedule(events, n_neurons: int, *, drive_amplitude: float = 5.0,
                       event_duration_ms: float = 50.0, prestim_ms: float = 0.0) -> StimulusSchedule:
     """A schedule from paradigm events (``jaxfne_tasks`` Event: onset, duration, omitted) or
@@ -61,11 +64,13 @@ def stimulus_schedule(events, n_neurons: int, *, drive_amplitude: float = 5.0,
         except (TypeError, ValueError, KeyError):
             raise ConfigError([(f"events[{i}]", f"{e!r} is not allowed; allowed: a paradigm event or a dict "
                                 "with onset_ms")]) from None
+        unknown = sorted(set(d) - EVENT_KEYS)
+        if unknown:
+            raise ConfigError([(f"events[{i}]", f"unknown keys {unknown}; allowed: {', '.join(sorted(EVENT_KEYS))}")])
+        amplitude = float(d.get("amplitude", drive_amplitude))
         d = {"label": d.get("label", f"event{i}"), "onset_ms": onset,
-             "duration_ms": float(d.get("duration_ms", event_duration_ms)),
-             "amplitude": float(d.get("amplitude", drive_amplitude)), **{k: v for k, v in d.items()
-                                                                        if k == "is_drive_event"}}
-        d.setdefault("is_drive_event", d["amplitude"] != 0.0)
+             "duration_ms": float(d.get("duration_ms", event_duration_ms)), "amplitude": amplitude,
+             "is_drive_event": bool(d.get("is_drive_event", amplitude != 0.0))}
         if d["duration_ms"] < 0:
             raise ConfigError([(f"events[{i}].duration_ms", f"{d['duration_ms']} < 0; allowed: >= 0")])
         out.append(d)

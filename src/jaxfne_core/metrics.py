@@ -71,8 +71,10 @@ def slice_signal(x, dt_ms, mode, window, contacts, t0_ms: float = 0.0):
 
 
 def population_labels(name: str) -> set:
-    """Names a population answers to: ``L4_E`` -> {``L4_E``, ``L4``, ``E``}."""
-    return {name, *name.rsplit("_", 1)}
+    """Names a population answers to: itself, its layer (before the first ``_``) and its class
+    (after the last): ``L4_E`` -> {``L4_E``, ``L4``, ``E``}. Every stage that selects cells by
+    name (probes, drives, metrics) uses this rule."""
+    return {name, name.split("_", 1)[0], name.rsplit("_", 1)[-1]}
 
 
 def population_columns(signals, mode: str, population: str) -> np.ndarray:

@@ -76,13 +76,14 @@ def record(step, candidates, losses, best_loss, improved, accepted=None, **extra
     return out
 
 
-def _clean(v):
+def json_safe(v):
+    """``v`` with non-finite floats as None, tuples as lists (nested dicts and lists)."""
     if isinstance(v, float):
         return v if math.isfinite(v) else None
-    if isinstance(v, list):
-        return [_clean(x) for x in v]
+    if isinstance(v, (list, tuple)):
+        return [json_safe(x) for x in v]
     if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
+        return {k: json_safe(x) for k, x in v.items()}
     return v
 
 
@@ -115,7 +116,7 @@ class TuneReport:
         return self.best_loss < self.initial_loss
 
     def to_dict(self) -> dict:
-        return _clean({"tuning_status": "tuned", "optimizer": self.optimizer, "options": self.options,
+        return json_safe({"tuning_status": "tuned", "optimizer": self.optimizer, "options": self.options,
                        "steps": self.steps, "max_evaluations": self.max_evaluations, "seed": self.seed, "simulation_seed": self.simulation_seed,
                        "parameters": list(self.parameters), "lower": list(self.lower),
                        "upper": list(self.upper), "transforms": list(self.transforms),

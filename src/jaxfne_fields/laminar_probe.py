@@ -12,6 +12,7 @@ import attrs
 import numpy as np
 
 from jaxfne_core.errors import ConfigError
+from jaxfne_core.metrics import population_labels
 from jaxfne_core.signals import MODES as SIGNAL_MODES
 from jaxfne_core.stages import Probe, ProbeGeometry
 from jaxfne_core.validators import FieldValueError, nonempty, number, optional, subset_of
@@ -50,9 +51,9 @@ def select_cells(selection, circuit) -> np.ndarray:
                                     f"{circuit.n_cells - 1}")])
             chosen.append(np.array([item]))
             continue
-        pops = [i for i, n in enumerate(names) if item in (n, n.rsplit("_", 1)[-1], n.split("_", 1)[0])]
+        pops = [i for i, n in enumerate(names) if item in population_labels(n)]
         if not pops:
-            allowed = sorted(set(names) | {n.rsplit("_", 1)[-1] for n in names} | {n.split("_", 1)[0] for n in names})
+            allowed = sorted(set().union(*(population_labels(n) for n in names)))
             raise ConfigError([("$.probe.v_m_cells", f"{item!r} names no population, class or layer; allowed: "
                                 f"{allowed} or cell indices")])
         chosen.append(np.nonzero(np.isin(circuit.population, pops))[0])

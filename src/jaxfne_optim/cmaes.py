@@ -1,6 +1,7 @@
 """CMA-ES with IPOP restarts: the covariance matrix adaptation evolution strategy.
 
-The update is the one of Hansen's tutorial (arXiv:1604.00772, Table 1 and eqs. 39-47):
+The update is the one of Hansen's tutorial (arXiv:1604.00772, Table 1 and eqs. 39-47; c_sigma
+as pycma has it):
 weighted recombination, cumulative step-size adaptation, rank-one and rank-mu covariance
 updates with the h_sigma stall of p_c, and the active update (negative weights for the worse
 half, applied to Mahalanobis-normalised steps), in the normalised search box [0, 1]^d. Each
@@ -88,11 +89,13 @@ class Run:
     generation: int = 0
     best_history: list = attrs.Factory(list)
     flat: bool = False
+    eig: tuple = None            # (eigenvalues, eigenvectors) of C, computed once per update
 
     @classmethod
     def start(cls, mean, sigma, lam):
         d = mean.size
-        return cls(np.asarray(mean, np.float64), float(sigma), int(lam), np.eye(d), np.zeros(d), np.zeros(d))
+        return cls(np.asarray(mean, np.float64), float(sigma), int(lam), np.eye(d), np.zeros(d), np.zeros(d),
+                   eig=(np.ones(d), np.eye(d)))
 
     def constants(self):
         """Hansen's defaults (tutorial Table 1), with the active (negative) weights."""
@@ -103,7 +106,7 @@ class Run:
         mueff = pos.sum() ** 2 / np.sum(pos ** 2)
         mueff_neg = neg.sum() ** 2 / np.sum(neg ** 2) if neg.size and np.any(neg) else 0.0
         cc = (4 + mueff / d) / (d + 4 + 2 * mueff / d)
-        cs = (mueff + 2) / (d + mueff + 3)
+        cs = (mueff + 2) / (d + mueff + 3)          # pycma's (the tutorial's has + 5)
         c1 = 2 / ((d + 1.3) ** 2 + mueff)
         cmu = min(1 - c1, 2 * (0.25 + mueff + 1 / mueff - 2) / ((d + 2) ** 2 + mueff))
         scale_neg = min(1 + c1 / cmu if cmu > 0 else np.inf, 1 + 2 * mueff_neg / (mueff + 2),
@@ -115,7 +118,7 @@ class Run:
 
     def ask(self, z):
         """Candidates (lam, d) from standard normal draws ``z``, and their steps y = B D z."""
-        vals, vecs = np.linalg.eigh(self.C)
+        vals, vecs = self.eig
         y = z @ (vecs * np.sqrt(np.maximum(vals, 0.0))).T
         return self.mean + self.sigma * y, y
 
@@ -125,7 +128,7 @@ class Run:
         d = self.mean.size
         ys = y[np.argsort(losses, kind="stable")]
         yw = w[:mu] @ ys[:mu]
-        vals, vecs = np.linalg.eigh(self.C)
+        vals, vecs = self.eig
         inv_sqrt = (vecs / np.sqrt(np.maximum(vals, 1e-300))) @ vecs.T
         self.mean = self.mean + self.sigma * yw
         self.ps = (1 - cs) * self.ps + np.sqrt(cs * (2 - cs) * mueff) * (inv_sqrt @ yw)
@@ -141,6 +144,7 @@ class Run:
         self.C = ((1 + c1 * (1 - hsig) * cc * (2 - cc) - c1 - cmu * w.sum()) * self.C
                   + c1 * np.outer(self.pc, self.pc) + cmu * rank_mu)
         self.C = (self.C + self.C.T) / 2
+        self.eig = np.linalg.eigh(self.C)
         self.sigma *= float(np.exp(min(1.0, (cs / damps) * (np.linalg.norm(self.ps) / chi_n - 1))))   # <= e per step
         ranked = np.sort(losses)
         self.best_history.append(float(ranked[0]))
@@ -164,7 +168,7 @@ class Run:
             before, recent = min(self.best_history[:-k]), min(self.best_history[-k:])
             if np.isfinite(before) and recent > before - o.stall_tol * abs(before):
                 return "stalled"
-        vals = np.linalg.eigvalsh(self.C)
+        vals = self.eig[0]
         if vals.min() <= 0 or vals.max() / vals.min() > 1e14:
             return "condition"
         return None

@@ -53,8 +53,8 @@ class GSDROptions:
     without a new best before reverting. tau_a_growth: tau of lambda's growth. a_dynamic:
     random-walk a. mcdp_factors: per-parameter factors of delta (None: all 1).
     learning_rate, momentum, sigma: the inner SDR rule. gradient_window_steps: truncated
-    backpropagation through windows of this many steps (a jaxfne option for long spiking runs;
-    None: the whole run)."""
+    backpropagation through windows of this many simulation steps (model.tune; a jaxfne option for
+    long spiking runs; None: the whole run)."""
 
     a_init: float = attrs.field(default=0.5, validator=number(0, 1))
     deselection_threshold: float = attrs.field(default=2.0, validator=number(1))

@@ -97,12 +97,10 @@ class GSDRBlackbox(Optimizer):
             if not len(cand):
                 break
             losses, gates = problem.evaluate(cand.astype(np.float32))
-            n_eval = len(cand)
-            offered = (cand[:n_eval].astype(np.float32), losses[:n_eval], np.asarray(gates)[:n_eval])
-            if n_eval < c:                       # the budget's last, shortened step
-                cand = np.concatenate([cand, x[len(cand):]])
-                losses = np.concatenate([losses, loss[len(losses):]])
-                gates = np.concatenate([np.asarray(gates), np.zeros(c - len(gates), bool)])
+            if len(cand) < c:                    # the budget's last, shortened step: the end
+                improved = elite.offer(cand.astype(np.float32), losses, gates)
+                elite.history.append(record(step, cand, losses, elite.loss, improved))
+                break
             losses = np.where(np.isfinite(losses), losses, np.inf)
             prev_x, prev_loss = x, loss
             x, loss = cand, losses
@@ -118,7 +116,7 @@ class GSDRBlackbox(Optimizer):
             stale = np.where(stale >= o.checkpoint_n, 0, stale)
             if o.adaptive_alpha:
                 a = np.clip(a + walk, 0.0, 1.0)
-            improved = elite.offer(*offered)
+            improved = elite.offer(cand.astype(np.float32), losses, gates)
             elite.history.append(record(step, cand, losses, elite.loss, improved, accepted=~revert,
                                         alpha=a.tolist()))
             if elite.step_done(problem, step):

@@ -41,8 +41,8 @@ class OptaxOptions:
     """method: an Optax optimizer name. learning_rate: in box units per step.
     differentiability: ``not_checked`` (refused), ``declared_surrogate`` or ``differentiable``.
     clip_norm: clip the gradient's global norm to this (None: no clipping).
-    gradient_window_steps: truncated backpropagation through windows of this many steps (None:
-    through the whole run; see ``Model.full_run``)."""
+    gradient_window_steps: truncated backpropagation through windows of this many simulation
+    steps (model.tune; None: through the whole run; see ``Model.full_run``)."""
 
     method: str = attrs.field(default="adam", validator=one_of(*METHODS))
     learning_rate: float = attrs.field(default=0.05, validator=number(0, lo_open=True))

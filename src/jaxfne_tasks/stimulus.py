@@ -10,12 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxfne_core.errors import ConfigError
-
-
-def population_labels(name: str) -> set:
-    """Names a population answers to: ``L4_E`` -> {``L4_E``, ``L4``, ``E``}."""
-    parts = name.rsplit("_", 1)
-    return {name, *parts}
+from jaxfne_core.metrics import population_labels
 
 
 def drive_matrix(drives, circuit) -> np.ndarray:
