@@ -270,3 +270,20 @@ def test_wang_buzsaki_interneuron_matches_a_tight_ode_solution_at_first_order():
     assert errors[0] / errors[1] == pytest.approx(2.0, abs=0.2)
     assert errors[1] / errors[2] == pytest.approx(2.0, abs=0.2)
     assert errors[2] < 0.02 * period_ref
+
+
+def test_adex_column_example_with_conductance_synapses_gives_uV_through_the_line_source():
+    """examples/adex_conductance_column.jcfg.json: AdEx L2/3-L4-L5 column, conductance synapses
+    with rise times, a thalamic Poisson volley into L4 at 100-120 ms, line-source field."""
+    from pathlib import Path
+    cfg = jtfne.load_config(Path(__file__).resolve().parent.parent / "examples" / "adex_conductance_column.jcfg.json")
+    model = jtfne.construct(cfg)
+    assert model.claims["source_calibration"].value == "nA" and model.pipeline.source.options.synapse_model == "conductance"
+    s = model.simulate(jtfne.simulation(duration_ms=150.0, dt_ms=0.1, seed=0, warmup_ms=50.0))
+    assert s.units["LFP"] == "uV" and np.all(np.isfinite(np.asarray(s["LFP"])))
+    c, spikes, t = model.circuit, np.asarray(s["spikes"]), s.time_ms
+    l4 = c.population == c.population_names.index("L4_E")
+    before = spikes[(t > 60) & (t <= 100)][:, l4].mean()
+    during = spikes[(t > 100) & (t <= 130)][:, l4].mean()
+    assert during > 5 * before + 1e-3                   # the volley drives L4
+    assert 1.0 < np.abs(np.asarray(s["LFP"])).max() < 5000.0      # physiological order (uV)

@@ -79,6 +79,23 @@ def csd_png(signals) -> bytes:
     return _png(fig)
 
 
+def weights_png(signals) -> bytes:
+    """Recorded plastic weights over time: median and 10-90% band, with a few synapses."""
+    plt = _plt()
+    w = np.asarray(signals["weights"], np.float64)
+    t = signals.time_ms
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for k in np.linspace(0, w.shape[1] - 1, min(8, w.shape[1])).round().astype(int):
+        ax.plot(t, w[:, k], lw=0.5, color="0.7")
+    lo, mid, hi = np.percentile(w, [10, 50, 90], axis=1)
+    ax.fill_between(t, lo, hi, alpha=0.3, label="10-90%")
+    ax.plot(t, mid, lw=1.5, label="median")
+    ax.set(xlabel="time (ms)", ylabel=f"|weight| ({pretty_units(signals.units.get('weights', 'native'))})",
+           title=f"plastic synapses ({w.shape[1]} recorded)")
+    ax.legend(loc="best", fontsize=8)
+    return _png(fig)
+
+
 def tune_history_png(report) -> bytes:
     """Every candidate's loss and the best so far, against evaluations."""
     plt = _plt()
@@ -109,6 +126,8 @@ def run_figures(signals) -> dict:
         out["lfp.png"] = lfp_png(signals)
     if "CSD" in signals:
         out["csd.png"] = csd_png(signals)
+    if "weights" in signals and signals["weights"].shape[-1]:
+        out["weights.png"] = weights_png(signals)
     if "LFP" in signals and signals.duration_ms >= MIN_SPECTRUM_MS and signals["LFP"].shape[-1] >= 3:
         out["relative_power.png"] = run_relative_power_png(signals)
     return out

@@ -100,6 +100,8 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
             out["V_m"] = v[params["record"]["V_m"]] if "record" in params else v
         if "sources" in modes:
             out["sources"] = i_tm
+        if "weights" in modes:
+            out["weights"] = source.recorded_weights(params["source"], src_state)
         if need_field:
             if "projection" in params:
                 f = field.split_readout(values) if len(field_modes) == 2 else {field_modes[0]: values}

@@ -82,6 +82,11 @@ class Model:
         self._params: dict = {}
         self._compiled: dict = {}
         self.warnings: tuple = check_geometry(pipeline, self.circuit, self._probe_geometry)
+        if "weights" in st.probe.modes and not st.source.records_weights:
+            raise ConfigError([("$.probe.modes", f"'weights' records plastic synapses, but source "
+                                f"{st.source.name!r} has none; allowed: a source with plasticity rules")])
+        self._weight_synapses = (np.asarray(st.source.recorded_synapses(self.circuit))
+                                 if "weights" in st.probe.modes else None)
         unknown = sorted(set(self.tuned) - set(self.tunables()))
         if unknown:
             raise ConfigError([("tuned", f"unknown tunable(s) {unknown}; allowed: {sorted(self.tunables())}")])
@@ -126,13 +131,19 @@ class Model:
         return self._source_positions
 
     @property
+    def weight_synapses(self):
+        """(K,) circuit edge index of each column of the ``weights`` recording, or None."""
+        return self._weight_synapses
+
+    @property
     def v_m_cells(self):
         """(K,) indices of the cells whose V_m is recorded (the probe's ``v_m_cells``), or None: all."""
         return self._context.v_m_cells
 
     def units(self) -> dict:
         cal = getattr(self.claims.get("source_calibration"), "value", "native")
-        out = {"spikes": "1", "V_m": "mV", "sources": cal}
+        native = getattr(self.emitter.provides({}).get("source_calibration"), "value", "native")
+        out = {"spikes": "1", "V_m": "mV", "sources": cal, "weights": native}
         if self.pipeline.field is not None:
             out.update(self.pipeline.field.units(self.claims))
         return {k: v for k, v in out.items() if k in self.pipeline.probe.modes}
@@ -304,6 +315,11 @@ class Model:
         progress: show a tqdm bar (runs in ~20 chunks; the result is identical). Default: on
         for long runs when stderr is a terminal.
         """
+        return self.simulate_with_state(sim, progress=progress)[0]
+
+    def simulate_with_state(self, sim: Optional[Simulation] = None, *, progress: Optional[bool] = None):
+        """:meth:`simulate`, also returning the state at the end of the run:
+        ``(signals, {"emitter": ..., "source": ...})`` (e.g. for :meth:`final_weights`)."""
         sim = sim if sim is not None else self.config.simulation
         if not isinstance(sim, Simulation):
             raise UsageError(f"simulate() needs a Simulation (jaxfne.simulation(...)), got {sim!r}")
@@ -339,7 +355,27 @@ class Model:
         arrays = outs[0] if len(outs) == 1 else jax.tree.map(lambda *xs: jnp.concatenate(xs), *outs)
         self._check_finite(int(carry["bad_step"]), int(carry["bad_cell"]), sim)
         self._check_outputs_finite(arrays, sim)
-        return self.make_signals(arrays, sim)
+        return self.make_signals(arrays, sim), {"emitter": carry["emitter"], "source": carry["source"]}
+
+    def final_weights(self, state, dt_ms: Optional[float] = None) -> np.ndarray:
+        """(E,) signed weights of the circuit's edges in a run's final ``state``
+        (:meth:`simulate_with_state`): a plastic source's learned weights."""
+        if not self.pipeline.source.records_weights:
+            raise UsageError(f"source {self.pipeline.source.name!r} has no plastic synapses; its weights are "
+                             "the circuit's (model.circuit.weight)")
+        params = self.params(self.config.simulation.dt_ms if dt_ms is None else dt_ms)
+        return np.asarray(self.pipeline.source.final_weights(params["source"], state["source"],
+                                                             self.circuit.n_edges))
+
+    def with_weights(self, weights) -> "Model":
+        """The same model on the same circuit with edge weights ``weights`` (E,) (signed, native
+        units), e.g. :meth:`final_weights` of a plastic run, to continue from them. The
+        receipt hashes the given circuit."""
+        w = np.asarray(weights, np.float32)
+        if w.shape != (self.circuit.n_edges,) or not np.all(np.isfinite(w)):
+            raise UsageError(f"weights must be {self.circuit.n_edges} finite numbers (one per edge), got shape "
+                             f"{w.shape}")
+        return Model(self.pipeline, attrs.evolve(self.circuit, weight=w), self.tuned)
 
     def simulate_batch(self, sim: Optional[Simulation] = None, seeds=None) -> Signals:
         """Run one trial per seed in parallel (``vmap``); arrays gain a leading trial axis."""

@@ -1,6 +1,6 @@
 """Signals: what a probe recorded, with units and time axis; a JAX pytree.
 
-Recorded arrays are (T, X): T rows of ``dt_ms`` each and X cells (spikes, V_m, sources) or
+Recorded arrays are (T, X): T rows of ``dt_ms`` each and X cells (spikes, V_m, sources), synapses (weights) or
 contacts (LFP, CSD); batched runs prepend batch axes. **Row time:** row k covers the interval
 (k dt_ms, (k + 1) dt_ms] of simulated time and is stamped at its end, ``(k + 1) * dt_ms`` ms
 (``time_ms``). Without ``probe.sample_interval_ms`` a row is one step, the state after that
@@ -28,6 +28,7 @@ class Mode(str, enum.Enum):
     LFP = "LFP"              # per contact
     CSD = "CSD"              # per contact
     SOURCES = "sources"      # per source point, transmembrane current
+    WEIGHTS = "weights"      # per recorded plastic synapse, |weight| (native weight units)
 
 
 MODES = tuple(m.value for m in Mode)
@@ -37,7 +38,7 @@ ROW_TIME = "end: row k covers (k dt_ms, (k + 1) dt_ms] and is stamped (k + 1) * 
 
 
 class Signals:
-    """Recorded arrays by mode (``spikes``, ``V_m``, ``LFP``, ``CSD``, ``sources``)."""
+    """Recorded arrays by mode (``spikes``, ``V_m``, ``LFP``, ``CSD``, ``sources``, ``weights``)."""
 
     def __init__(self, arrays: Mapping[str, Any], dt_ms: float, units: Mapping[str, str],
                  context: Any = None, t0_ms: float = 0.0):

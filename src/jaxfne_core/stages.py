@@ -278,6 +278,26 @@ class Source(Stage):
         """Whether :meth:`step` takes the keywords ``t``, ``key`` and ``drive`` (default False)."""
         return False
 
+    @property
+    def records_weights(self) -> bool:
+        """Whether this source's synaptic weights change during a run (plasticity), so that the
+        ``weights`` recording mode and :meth:`final_weights` apply (default False)."""
+        return False
+
+    def recorded_weights(self, params, state):
+        """(K,) the recorded synapses' weights in ``state`` (native weight units); sources whose
+        :attr:`records_weights` is true implement it."""
+        raise NotImplementedError(f"source {self.name!r} has no plastic synapses to record")
+
+    def recorded_synapses(self, circuit: Circuit) -> np.ndarray:
+        """(K,) circuit edge index of each column of the ``weights`` recording."""
+        raise NotImplementedError(f"source {self.name!r} has no plastic synapses to record")
+
+    def final_weights(self, params, state, n_edges: int):
+        """(E,) signed weights of the circuit's edges held in ``state`` (a plastic source's
+        weights at the end of a run; use them as a circuit's ``weight`` to continue)."""
+        raise NotImplementedError(f"source {self.name!r} has no plastic synapses")
+
     def tunables(self, circuit: Circuit) -> dict:
         """name -> (value, lower, upper[, "log"]) of this source's tunable scalars."""
         return {}

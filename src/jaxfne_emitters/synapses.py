@@ -36,6 +36,8 @@ from .izhikevich import cell_type_of
 from .inputs import InputSpec, build_inputs, driven_spikes, input_spikes
 from .kinetics import conductance_scale, delay_steps, kernel_norm, nmda_block
 from .pathways import draw_delays, draw_weights
+from .plasticity import (PlasticityRule, initial_traces, plasticity_params, plasticity_plan,
+                         plasticity_step, recorded_weights)
 
 #: receptor -> (tau decay ms, reversal mV, excitatory?, default dendritic offset um)
 RECEPTORS = {
@@ -75,13 +77,17 @@ class KineticsOptions(CalibrationOptions):
     normalisation: of dual-exponential kernels, ``peak`` (peak = weight) or ``charge``
     (charge = weight x tau_decay); the same for kernels without rise. mg_mM: extracellular
     Mg2+ (mM) for the NMDA block. inputs: external inputs (:class:`inputs.InputSpec`: Poisson,
-    evoked, rhythmic or given spike trains) delivered through these synapses."""
+    evoked, rhythmic or given spike trains) delivered through these synapses. plasticity:
+    rules (:class:`plasticity.PlasticityRule`: ``stdp``, ``istdp``) on named network pathways;
+    their weights evolve during the run (recording mode ``weights``) and plastic synapses are
+    delivered from an edge list whatever ``network.connectivity`` says."""
 
     synapse_model: str = attrs.field(default="current", validator=one_of("current", "conductance"))
     weights_at_mV: float = attrs.field(default=-65.0, validator=number(-150, 50))
     normalisation: str = attrs.field(default="peak", validator=one_of("peak", "charge"))
     mg_mM: float = attrs.field(default=1.0, validator=number(0, 20))
     inputs: Optional[tuple[InputSpec, ...]] = None
+    plasticity: Optional[tuple[PlasticityRule, ...]] = None
     #: options that only conductance synapses read: set with current synapses, they are refused
     CONDUCTANCE_ONLY: ClassVar[tuple] = ("weights_at_mV", "mg_mM")
 
@@ -147,7 +153,8 @@ class _ChannelSource(ProjectingSource):
         first = np.zeros(circuit.n_cells, np.int64)
         first[circuit.pre[::-1]] = ch[::-1]
         mixed = bool(np.any(first[circuit.pre] != ch))     # a cell's synapses in several channels
-        if not (conductance or mixed or self.options.inputs or np.any(rise > 0) or (steps.size and steps.max() > 1)):
+        if not (conductance or mixed or self.options.inputs or self.options.plasticity or np.any(rise > 0)
+                or (steps.size and steps.max() > 1)):
             return None
         bad = [(n, float(r), float(t)) for n, r, t in zip(names, rise, tau) if not 0 <= r < t]
         if bad:
@@ -219,17 +226,18 @@ class _ChannelSource(ProjectingSource):
         return params
 
     @staticmethod
-    def _pathway_arrays(circuit, pre, weight, which, n_pre, table_target, dense_index, dummy):
+    def _pathway_arrays(circuit, pre, weight, which, n_pre, table_target, dense_index, dummy, delivery=None):
         """With pathways declared: the drawn weights and each synapse's pathway (input synapses:
         an extra pathway of gain 1), from which :meth:`apply_tunables` rebuilds the weights
         for per-pathway gains (once per run, O(E))."""
         if circuit.edge_pathway is None or not circuit.pathways:
             return {}
+        delivery = delivery or circuit.connectivity
         out = {"pathway_gain": jnp.ones((len(circuit.pathways) + 1,), jnp.float32),
                "w0": jnp.asarray(weight, jnp.float32), "edge_pathway": jnp.asarray(which, jnp.int32)}
-        if circuit.connectivity == "dense":
+        if delivery == "dense":
             out["dense_index"] = jnp.asarray(dense_index, jnp.int32)
-        if circuit.connectivity == "event":
+        if delivery == "event":
             _, w0 = outgoing_table(pre, table_target, weight, n_pre, dummy)
             _, slot_path = outgoing_table(pre, table_target, which.astype(np.float32), n_pre, dummy)
             out["table_w0"] = jnp.asarray(w0)
@@ -275,7 +283,9 @@ class _ChannelSource(ProjectingSource):
         segment = e["channel"].astype(np.int64) * n + post
         pad = 0
         dense_index = None
-        if circuit.connectivity == "dense":
+        # plastic weights live in the state: they are delivered from the edge list
+        delivery = "edge_list" if self.options.plasticity else circuit.connectivity
+        if delivery == "dense":
             lags = np.unique(lag) if lag.size else np.zeros(1, np.int64)
             need = 4 * lags.size * c * n * n_pre
             if need > DENSE_MAX_BYTES:
@@ -292,7 +302,7 @@ class _ChannelSource(ProjectingSource):
             params["lag"] = jnp.asarray(lag, jnp.int32)
             params["segment"] = jnp.asarray(segment, jnp.int32)
             params["w"] = jnp.asarray(weight, jnp.float32)
-        if circuit.connectivity == "event":
+        if delivery == "event":
             kmax = max(int(np.bincount(pre, minlength=n_pre).max()) if pre.size else 0, 1)
             pad = kmax
             slot_size = c * n + kmax
@@ -304,7 +314,10 @@ class _ChannelSource(ProjectingSource):
             check_fits(4 * n_slots * c * n, f"the delay ring of {n} cells ({n_slots} slots)")
         slot_size = c * n + pad
         params.update(self._pathway_arrays(circuit, pre, weight, e["pathway"], n_pre, lag * slot_size + segment,
-                                           dense_index, c * n))
+                                           dense_index, c * n, delivery))
+        if self.options.plasticity:
+            plan = plasticity_plan(self.options.plasticity, circuit, dt)
+            params["plasticity"] = plasticity_params(self.options.plasticity, plan, circuit)
         if e["inputs"] is not None:
             inp = e["inputs"]
             params["inputs"] = {k: jnp.asarray(inp[k]) for k in ("poisson_unit", "profile_times", "profile_rates",
@@ -348,8 +361,33 @@ class _ChannelSource(ProjectingSource):
         """Fast path: flat (C N + pad,) synaptic currents: channel c of cell j at c N + j; with
         event connectivity, kmax scratch entries (always 0) follow, where padded slots deliver.
         Kinetic path: {"x": decay state (C N,), "r": rise state (C N,) (with rise times),
-        "ring": delayed arrivals (D, C N + pad), "cursor": the slot read this step}."""
-        return jax.tree.map(jnp.zeros_like, params["state0"])
+        "ring": delayed arrivals (D, C N + pad), "cursor": the slot read this step}; with
+        plasticity also "w": (E_in,) the signed weights of every synapse (network edges first,
+        starting from the params' weights, gains applied) and "traces": per rule the pre and
+        post traces (N,)."""
+        state = jax.tree.map(jnp.zeros_like, params["state0"])
+        if "plasticity" in params:
+            state = {**state, "w": params["w"],
+                     "traces": initial_traces(params["plasticity"], params["pre_gain"].shape[0])}
+        return state
+
+    @property
+    def records_weights(self) -> bool:
+        """True with plasticity: the ``weights`` recording mode samples the plastic synapses."""
+        return bool(self.options.plasticity)
+
+    def recorded_weights(self, params, state):
+        """(K,) |w| (native weight units) of the plastic synapses each rule records."""
+        return recorded_weights(params["plasticity"], state["w"])
+
+    def recorded_synapses(self, circuit) -> np.ndarray:
+        """(K,) circuit edge index of each column of the ``weights`` recording."""
+        plan = plasticity_plan(self.options.plasticity, circuit, 1.0)
+        return np.concatenate([p["edges"][p["record"]] for p in plan["rules"]]).astype(np.int64)
+
+    def final_weights(self, params, state, n_edges: int) -> jnp.ndarray:
+        """(E,) signed weights of the circuit's edges in ``state`` (e.g. at the end of a run)."""
+        return state["w"][:n_edges] if "plasticity" in params else params["w"][:n_edges]
 
     @staticmethod
     def is_kinetic(params) -> bool:
@@ -363,6 +401,11 @@ class _ChannelSource(ProjectingSource):
         ring, cursor = state["ring"], state["cursor"]
         slots, width = ring.shape
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
+        weights = params.get("w")
+        if "plasticity" in params:          # deliver with the weights before this step's update
+            weights = state["w"]
+            traces, w_next = plasticity_step(self.options.plasticity, params["plasticity"], state["traces"],
+                                             weights, spikes)
         # the slot read last step is cleared now, before delivery: nothing writes the ring after
         # it is read, so XLA updates it in place (clearing after the read copied it each step)
         ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((1, width), ring.dtype), ((cursor - 1) % slots, 0))
@@ -395,7 +438,7 @@ class _ChannelSource(ProjectingSource):
         else:
             s = spikes.astype(jnp.float32) * pre_gain
             where = ((cursor + params["lag"]) % slots) * width + params["segment"]
-            ring = ring.reshape(-1).at[where].add(params["w"] * s[params["pre"]]).reshape(slots, width)
+            ring = ring.reshape(-1).at[where].add(weights * s[params["pre"]]).reshape(slots, width)
         gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
         scale = gain * params["conductance_scale"] * kernel_norm(params["tau_ms"], params["rise_ms"],
                                                                  self.options.normalisation)
@@ -403,7 +446,8 @@ class _ChannelSource(ProjectingSource):
         arrived = jax.lax.dynamic_slice(ring, (cursor, 0), (1, c * n))[0] * per_cell(scale)
         x = state["x"] * per_cell(params["decay"]) + arrived           # flat (C N,), channel-major
         new = {"x": x, "ring": ring, "cursor": (cursor + 1) % slots,
-               **({"pending": pending} if "pending" in state else {})}
+               **({"pending": pending} if "pending" in state else {}),
+               **({"w": w_next, "traces": traces} if "plasticity" in params else {})}
         g = x
         if "r" in state:
             new["r"] = state["r"] * per_cell(params["rise_decay"]) + arrived

@@ -69,7 +69,8 @@ def _top(top_um, n, spacing, thickness, cos_tilt=1.0):
 class ShankOptions:
     """n_contacts, spacing_um: contacts per shank and their pitch. top_um: depth of the first
     contact (default: the shank centred in the column). modes: what to record; allowed
-    spikes, V_m, LFP, CSD, sources (per-point transmembrane currents). sample_interval_ms:
+    spikes, V_m, LFP, CSD, sources (per-point transmembrane currents), weights (the plastic
+    synapses' |weight|, with a plastic source). sample_interval_ms:
     record one sample per interval (a whole number of steps): the mean of continuous signals
     and the spike count over it (default: every step). v_m_cells: record V_m of these cells
     only: population names (``L4_E``), classes (``E``), layers (``L4``) or cell indices

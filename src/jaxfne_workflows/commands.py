@@ -45,7 +45,7 @@ def _run(args) -> int:
             raise ConfigError([("--duration-ms", "a task run's trial length is task.trial_ms "
                                 "(default: the paradigm's); --duration-ms applies to plain runs")])
         return _run_task(args, cfg, model, sim, out)
-    signals = model.simulate(sim, progress=None if args.progress is None else args.progress)
+    signals, state = model.simulate_with_state(sim, progress=None if args.progress is None else args.progress)
     receipt = model.run_receipt(signals)
     for w in receipt.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -62,6 +62,11 @@ def _run(args) -> int:
                    "field_diagnostics": receipt.field_diagnostics, "truth": receipt.truth,
                    "warnings": list(receipt.warnings)}
         written = ["receipt.json", "signals.npz", "summary.json"] + _write_network(staging, model)
+        if model.pipeline.source.records_weights:
+            written += _write_network(staging, model.with_weights(model.final_weights(state, sim.dt_ms)),
+                                      "network_learned.npz")
+            if model.weight_synapses is not None:
+                summary["weights_synapses"] = model.weight_synapses.tolist()
         if report is not None:
             (staging / "objective.json").write_text(to_json_text(report.to_dict()), encoding="utf-8")
             written.append("objective.json")
@@ -209,15 +214,17 @@ def _saved_network(path, cfg):
     return circuit
 
 
-def _write_network(staging, model) -> list:
-    """network.npz (the exact network, for --network) where the circuit can be saved."""
+def _write_network(staging, model, name: str = "network.npz") -> list:
+    """network.npz (the exact network, for --network) where the circuit can be saved; with
+    plasticity also network_learned.npz, the same network with the weights at the end of the
+    run (--network it to continue from them)."""
     try:
         arrays = circuit_arrays(model.circuit)
     except UsageError as e:
-        print(f"network.npz skipped: {e}", file=sys.stderr)
+        print(f"{name} skipped: {e}", file=sys.stderr)
         return []
-    write_npz_atomic(staging / "network.npz", arrays)
-    return ["network.npz"]
+    write_npz_atomic(staging / name, arrays)
+    return [name]
 
 
 def _run_task(args, cfg, model, sim, out) -> int:
