@@ -1,7 +1,8 @@
 """The shared canonical Izhikevich workload (../shared/bench/workload.py) through jaxfne's API.
 
 Usage: python benchmarks/canonical.py --n 1000 [--t-ms 1000] [--field none|proxy|volume]
-       [--trials 1] [--reps 1] [--result] [--delays] [--conductance] [--bench-dir ../shared/bench]
+       [--trials 1] [--reps 1] [--result] [--delays] [--conductance] [--model izhikevich|lif|adex]
+       [--plasticity none|stdp|istdp] [--bench-dir ../shared/bench]
 The network is the peers' one: the same explicit edge list (workload.edges), 80% RS / 20% FS in
 index blocks, exponential current synapses tau 5 ms (one step of delay), noise SD 5 (E) / 2 (I)
 per ms^0.5, dt 0.1 ms; a 32-contact probe (50 um pitch) records LFP with --field.
@@ -25,6 +26,7 @@ import numpy as np
 import jaxfne as jtfne
 from jaxfne_core.assemble import assemble
 from jaxfne_core.model import Model
+from jaxfne_core.stages import Pathway
 from jaxfne_workflows.xla_tuning import use_wide_vectors
 
 use_wide_vectors()          # before the first computation: XLA reads its flags then
@@ -49,6 +51,12 @@ def parse_args(argv=None):
                     help="per-edge delays 1-5 ms (workload.edge_delay_steps), the shared variant")
     ap.add_argument("--conductance", action="store_true",
                     help="exponential conductances, reversal 0 / -80 mV, jump at -65 mV as with currents")
+    ap.add_argument("--model", default="izhikevich", choices=["izhikevich", "lif", "adex"],
+                    help="neuron model: the workload's Izhikevich cells, or the LIF / AdEx versions of "
+                         "benchmarks/peers/point_models.py (same edges, weights scaled)")
+    ap.add_argument("--plasticity", default="none", choices=["none", "stdp", "istdp"],
+                    help="learning on the network's synapses: 'stdp' (additive, a_plus 1e-3) on the E synapses, "
+                         "'istdp' (target 5 Hz, eta 1e-3) on the I synapses; the cost of plasticity")
     ap.add_argument("--bench-dir", default=DEFAULT_BENCH_DIR)
     return ap.parse_args(argv)
 
@@ -62,32 +70,56 @@ def load_workload(bench_dir=DEFAULT_BENCH_DIR):
     return workload
 
 
+def point_model_emitter(model):
+    """(emitter kind, options, weight scale) of benchmarks/peers/point_models.py's ``model``."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+    from point_models import MODELS
+    p = dict(MODELS[model])
+    drive, sigma, scale, v0 = p.pop("drive"), p.pop("sigma"), p.pop("weight"), p.pop("v0_mV")
+    opts = {**p, "classes": {"RS": "excitatory", "FS": "inhibitory"}, "fractions": {"RS": 0.8, "FS": 0.2},
+            "drive": {"RS": drive["E"], "FS": drive["I"]}, "noise_sigma_by_population": {"RS": sigma["E"], "FS": sigma["I"]},
+            "v_init_mV": v0}
+    return model, opts, scale
+
+
 def canonical_model(n, field="none", seed=0, connectivity="event", sample_ms=None, bench_dir=DEFAULT_BENCH_DIR,
-                    delays=False, conductance=False):
+                    delays=False, conductance=False, model="izhikevich", plasticity="none"):
     """The canonical network as a jaxfne Model (probe: spikes, and LFP with a field); with
-    ``delays`` / ``conductance`` the shared variants (workload.py's docstring)."""
+    ``delays`` / ``conductance`` the shared variants (workload.py's docstring); ``model``
+    ``lif`` / ``adex``: the same edges on those neurons (benchmarks/peers/point_models.py)."""
     W = load_workload(bench_dir)
     pre, post, w = W.edges(n, seed)
+    emitter = ("izhikevich", {"preset": "RS_FS", "noise_sigma_by_population": {"RS": 5.0, "FS": 2.0}}, 1.0)
+    if model != "izhikevich":
+        emitter = point_model_emitter(model)
+    w = (w * emitter[2]).astype(np.float32)
     n_exc = W.n_exc(n)
     population = np.r_[np.zeros(n_exc, np.int32), np.ones(n - n_exc, np.int32)]
     rng = np.random.default_rng(seed)
     positions = np.stack([rng.uniform(-100, 100, n), rng.uniform(-100, 100, n), rng.uniform(0, 1600, n)], 1)
     modes = ["spikes"] + (["LFP"] if field != "none" else [])
+    rules = {"none": None,
+             "stdp": [{"rule": "stdp", "pathways": ["RS->*"], "w_max": 2.0 * W.WE_MAX * emitter[2], "a_plus": 1e-3,
+                       "a_minus": 1.05e-3}],
+             "istdp": [{"rule": "istdp", "pathways": ["FS->*"], "eta": 1e-3 * emitter[2], "target_rate_hz": 5.0}]}[plasticity]
     # the workload's conductance jump w G_SCALE = w / |E - V0| is weights_at_mV = V0
     synapse = ({"synapse_model": "conductance", "exc_reversal_mV": W.E_EXC, "inh_reversal_mV": W.E_INH,
                 "weights_at_mV": W.V0} if conductance else {})
     b = (jtfne.configuration().network(name="canonical", n=n, connectivity=connectivity, p_connect=0.0)
-         .emitter(preset="RS_FS", noise_sigma_by_population={"RS": 5.0, "FS": 2.0})
-         .source("exponential", tau_ms=W.TAU_SYN, **synapse)
+         .emitter(emitter[0], **emitter[1])
+         .source("exponential", tau_ms=W.TAU_SYN, **synapse, plasticity=rules)
          .probe(n_contacts=32, spacing_um=50.0, modes=modes, sample_interval_ms=sample_ms))
     if field == "none":
         b = b.no_field()
     elif field == "volume":
-        b = b.source("exponential", tau_ms=W.TAU_SYN, **synapse, calibration_nA_per_native=0.1,
-                     calibration_provenance="benchmark scale").field("point_source")
+        cal = {} if model == "adex" else {"calibration_nA_per_native": 0.1, "calibration_provenance": "benchmark scale"}
+        b = b.source("exponential", tau_ms=W.TAU_SYN, **synapse, **cal, plasticity=rules).field("point_source")
     circuit = jtfne.Circuit(("RS", "FS"), population, positions, population == 0, pre, post, w,
                             connectivity, 1600.0,
-                            delay_ms=W.edge_delay_steps(n, seed) * W.DT if delays else None)
+                            delay_ms=W.edge_delay_steps(n, seed) * W.DT if delays else None,
+                            **({} if plasticity == "none" else
+                               {"pathways": (Pathway("RS->*"), Pathway("FS->*")),
+                                "edge_pathway": (pre >= n_exc).astype(np.int32)}))
     return Model(assemble(b.build()), circuit)
 
 
@@ -108,7 +140,7 @@ if __name__ == "__main__":
     W = load_workload(args.bench_dir)
     t0 = time.perf_counter()
     model = canonical_model(args.n, args.field, args.seed, args.connectivity, args.sample_ms, args.bench_dir,
-                            args.delays, args.conductance)
+                            args.delays, args.conductance, args.model, args.plasticity)
     sim = jtfne.simulation(args.t_ms, W.DT, args.seed)
     jax.block_until_ready(model.params(sim.dt_ms))     # connectivity tables, field operator
     build_s = time.perf_counter() - t0
@@ -127,7 +159,7 @@ if __name__ == "__main__":
     total = int(spikes.sum())
     n_e = W.n_exc(args.n)
     per_cell = spikes.sum(axis=0)
-    out = {"tool": "jaxfne", "n": args.n, "delays": args.delays, "conductance": args.conductance, "t_ms": args.t_ms, "field": args.field, "connectivity": args.connectivity,
+    out = {"tool": "jaxfne", "model": args.model, "plasticity": args.plasticity, "n": args.n, "delays": args.delays, "conductance": args.conductance, "t_ms": args.t_ms, "field": args.field, "connectivity": args.connectivity,
            "sample_ms": args.sample_ms,
            "build_s": round(build_s, 3), "compile_s": round(compile_s, 3),
            "first_call_minus_run_s": round(first - runs[0], 3), "run_s": round(run_s, 3),

@@ -23,14 +23,16 @@ from jaxfne_emitters.events import SpikeEvents
 from .connectivity import event_chunk
 
 
-def _deliver(table, row_gain, spikes, state, shift=None):
+def _deliver(table, row_gain, spikes, state, shift=None, weights=None):
     """Flat multi-trial implementation. table (N + 1, K, 2) int32 [target, weight bits] (K:
     fan-out slots, plus any entries a source appends, such as field rows): targets index a
     trial's block of the state, padded slots point at scratch entries that stay 0; row_gain
     (T (N + 1),), or (N + 1,) shared by the trials; spikes (T N,) bool; state (T S,): each
     trial's block of S entries (synaptic state, scratch, anything the table targets), added
     to in place. ``shift`` (scalar, or (T,) per trial): added to every target modulo the
-    block size, for a ring buffer of delayed arrivals whose current slot rotates."""
+    block size, for a ring buffer of delayed arrivals whose current slot rotates. ``weights``
+    (one trial): the table's second column indexes this weight vector instead of holding the
+    weight's bits (plastic synapses, whose weights live in the state)."""
     n, width = table.shape[0] - 1, table.shape[1]
     trials = spikes.shape[0] // n
     block = state.shape[0] // trials
@@ -45,7 +47,9 @@ def _deliver(table, row_gain, spikes, state, shift=None):
         buf = jax.lax.dynamic_update_slice(buf, table[row].reshape(size * width, 2), (0, 0))
         target = buf[:-1, 0]
         gain = row_gain[row] if row_gain.shape[0] == n + 1 else row_gain[trial * (n + 1) + row]
-        weight = jax.lax.bitcast_convert_type(buf[:-1, 1], jnp.float32) * jnp.repeat(gain, width)
+        raw = buf[:-1, 1]
+        weight = (jax.lax.bitcast_convert_type(raw, jnp.float32) if weights is None else weights[raw]) \
+            * jnp.repeat(gain, width)
         if shift is not None:          # rotate into the ring: (target + shift) mod block
             target = target + (shift if jnp.ndim(shift) == 0 else jnp.repeat(shift[trial], width))
             target = jnp.where(target >= block, target - block, target)
@@ -102,3 +106,12 @@ def _deliver_ring_batched(axis_size, in_batched, table, row_gain, spikes, ring, 
         shift = jnp.broadcast_to(shift[:, None], (axis_size, inner))
     out = deliver_ring(table, row_gain, spikes.reshape(-1), ring.reshape(-1), shift.reshape(-1))
     return out.reshape(axis_size, -1), True
+
+
+def deliver_weights(table, row_gain, spikes, ring, shift, weights):
+    """:func:`deliver_ring` for one trial whose table indexes ``weights`` (E + pad,), a weight
+    vector held in the state (plastic synapses). Read only: a caller that also updates the
+    weights should do so before (a write after this read makes XLA copy the whole vector to
+    keep the read's operand alive). Under ``vmap`` it batches as a plain loop (every trial runs as many chunks as the
+    busiest needs), so batches of plastic trials do not share one spike list."""
+    return _deliver(table, row_gain, spikes, ring, shift, weights)

@@ -9,7 +9,9 @@ Traces (one per rule): a presynaptic trace x_i and a postsynaptic trace y_j per 
 decaying as exp(-dt / tau) per step and incremented by 1 when its cell spikes. Spike time is
 the emission step at the soma (axonal delays do not shift the window). In each step the
 traces decay, the weights are updated from the traces as they stand (so a pre and a post
-spike of the same step do not pair), then this step's spikes are added to the traces. For one
+spike of the same step do not pair), then this step's spikes are added to the traces and
+delivered with the updated weights (as NEST's stdp_synapse sends a spike with the weight after
+its update). For one
 pre spike at t_pre and one post spike at t_post = t_pre + dt_lag this gives exactly:
 
 - ``stdp``, ``additive``:        dt_lag > 0: +a_plus w_max exp(-dt_lag / tau_plus);
@@ -22,20 +24,28 @@ pre spike at t_pre and one post spike at t_post = t_pre + dt_lag this gives exac
                                  eta (exp(-|dt_lag| / tau) - alpha); the postsynaptic rate is
                                  driven toward rho_0 = ``target_rate_hz``.
 
-With several spikes the traces sum every earlier partner (all-to-all pairing). Cost: O(E_k)
-per step for the E_k synapses of rule k (a gather of two traces, a scatter of weights), on
-top of the delivery.
+With several spikes the traces sum every earlier partner (all-to-all pairing).
+
+Two paths with one update formula (:func:`new_magnitude`), equal to the bit: with event
+connectivity and bool spikes, only the synapses of the cells that spiked are touched
+(:func:`plasticity_events`: O(N / 32 + spikes x plastic fan-out) a step, as Brian2's on_pre /
+on_post); otherwise (dense or edge-list connectivity, float surrogate spikes) every plastic
+synapse is updated each step (:func:`plasticity_step`, O(E_plastic)).
 """
 from __future__ import annotations
 
 from typing import Optional
 
 import attrs
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.validators import FieldValueError, number, one_of, optional
+
+from .connectivity import event_chunk
+from .events import SpikeEvents
 
 RULES = ("stdp", "istdp")
 #: rule -> the options it reads (the others must stay unset)
@@ -119,8 +129,40 @@ def plasticity_plan(rules, circuit, dt_ms: float) -> Optional[dict]:
     return {"rules": plan, "owner": owner}
 
 
-def plasticity_params(rules, plan, circuit) -> dict:
-    """The plan as JAX arrays (pytree of params)."""
+def ell_rows(keys, values, n: int, pad, spread: bool = True) -> np.ndarray:
+    """(n + 1, kmax) int32: row k lists ``values`` of the entries whose key is k, in stable
+    order; unused slots and the padding row n hold ``pad + slot`` (``spread``) or ``pad``."""
+    order = np.argsort(keys, kind="stable")
+    k, v = keys[order], values[order]
+    counts = np.bincount(k, minlength=n)
+    kmax = max(int(counts.max()) if counts.size else 0, 1)
+    slot = np.arange(k.size) - np.r_[0, np.cumsum(counts)[:-1]][k]
+    table = np.tile(pad + (np.arange(kmax, dtype=np.int64) if spread else np.zeros(kmax, np.int64)), (n + 1, 1))
+    table[k, slot] = v
+    return table.astype(np.int32)
+
+
+def table_positions(pre, n_pre: int, kmax: int) -> np.ndarray:
+    """(E,) where each synapse sits in the (n_pre + 1, kmax) outgoing table of
+    :func:`connectivity.outgoing_table` (same stable order), flattened: pre kmax + slot."""
+    order = np.argsort(pre, kind="stable")
+    p = pre[order]
+    counts = np.bincount(p, minlength=n_pre)
+    slot = np.arange(p.size) - np.r_[0, np.cumsum(counts)[:-1]][p]
+    pos = np.empty(pre.size, np.int64)
+    pos[order] = p.astype(np.int64) * kmax + slot
+    return pos
+
+
+def plasticity_params(rules, plan, circuit, positions=None, size: Optional[int] = None) -> dict:
+    """The plan as JAX arrays (pytree of params). Without ``positions`` the weights are the
+    source's edge-ordered vector (network edges first). With them (event connectivity) the
+    weights sit in the outgoing table's layout: synapse e at ``positions[e]`` of a flat vector
+    of ``size`` entries plus scratch, so a spiking cell's synapses are contiguous; then per
+    rule each cell's outgoing synapses (``out_pos``, ``out_post``, ``out_sign``) and incoming
+    ones (``in_pos``, ``in_pre``, ``in_sign``), padded with scratch entries and cell N."""
+    n = circuit.n_cells
+    where = (lambda e: e) if positions is None else (lambda e: positions[e])
     out = []
     for r, p in zip(rules, plan["rules"]):
         idx = p["edges"]
@@ -130,11 +172,39 @@ def plasticity_params(rules, plan, circuit) -> dict:
             consts.update(a_plus=f32(r.a_plus), a_minus=f32(r.a_minus))
         else:
             consts.update(eta=f32(r.eta), alpha=f32(2.0 * r.target_rate_hz / 1000.0 * r.tau_ms))
-        out.append({"edges": jnp.asarray(idx, jnp.int32), "pre": jnp.asarray(circuit.pre[idx], jnp.int32),
-                    "post": jnp.asarray(circuit.post[idx], jnp.int32), "sign": jnp.asarray(p["sign"]),
-                    "decay_pre": f32(p["decay"][0]), "decay_post": f32(p["decay"][1]),
-                    "record": jnp.asarray(idx[p["record"]], jnp.int32), **consts})
-    return {"rules": out}
+        pre, post, sign = circuit.pre[idx], circuit.post[idx], p["sign"].astype(np.int64)
+        entry = {"edges": jnp.asarray(where(idx), jnp.int32), "pre": jnp.asarray(pre, jnp.int32),
+                 "post": jnp.asarray(post, jnp.int32), "sign": jnp.asarray(p["sign"]),
+                 "decay_pre": f32(p["decay"][0]), "decay_post": f32(p["decay"][1]),
+                 "record": jnp.asarray(where(idx[p["record"]]), jnp.int32), **consts}
+        if positions is not None:
+            at = where(idx)
+            entry.update(out_pos=ell_rows(pre, at, n, size), out_post=ell_rows(pre, post, n, n, False),
+                         out_sign=ell_rows(pre, sign, n, 0, False),
+                         in_pos=ell_rows(post, at, n, size), in_pre=ell_rows(post, pre, n, n, False),
+                         in_sign=ell_rows(post, sign, n, 0, False))
+            entry = {k: jnp.asarray(v) for k, v in entry.items()}
+        out.append(entry)
+    params = {"rules": out}
+    if positions is not None:
+        width = max([int(e[k].shape[1]) for e in out for k in ("out_pos", "in_pos")] + [1])
+        # (size, 0): no bytes, its shape says the table's size (static under jit)
+        params.update(edge_pos=jnp.asarray(positions, jnp.int32), table=jnp.zeros((size, 0), jnp.float32),
+                      scratch=jnp.zeros((width,), jnp.float32))
+    return params
+
+
+def initial_weights(params, w):
+    """The state's weight vector from the source's edge-ordered weights ``w`` (E_in,)."""
+    if "edge_pos" not in params:
+        return w
+    flat = jnp.zeros((params["table"].shape[0],), jnp.float32).at[params["edge_pos"]].set(w[:params["edge_pos"].shape[0]])
+    return jnp.concatenate([flat, params["scratch"]])
+
+
+def edge_weights(params, w, n_edges: int):
+    """(n_edges,) the first synapses' signed weights from the state's weight vector."""
+    return w[params["edge_pos"][:n_edges]] if "edge_pos" in params else w[:n_edges]
 
 
 def initial_traces(params, n_cells: int) -> list:
@@ -143,27 +213,72 @@ def initial_traces(params, n_cells: int) -> list:
             for _ in params["rules"]]
 
 
+def new_magnitude(rule, p, m, s_pre, s_post, x_pre, y_post):
+    """|w| after one step from |w| = m, the pre and post spikes (0/1) of the step and the
+    traces as they stand (decayed, before this step's spikes). The one formula of both paths."""
+    if rule.rule == "stdp":
+        pot, dep = s_post * x_pre, s_pre * y_post
+        if rule.weight_dependence == "additive":
+            m = m + p["w_max"] * (p["a_plus"] * pot - p["a_minus"] * dep)
+        else:
+            m = m + p["a_plus"] * (p["w_max"] - m) * pot - p["a_minus"] * m * dep
+    else:
+        m = m + p["eta"] * (s_pre * (y_post - p["alpha"]) + s_post * x_pre)
+    return jnp.clip(m, 0.0, p["w_max"])
+
+
 def plasticity_step(rules, params, traces, w, spikes):
-    """One step of every rule: ``spikes`` (N,) the previous step's spikes (bool or float), ``w``
-    (E,) signed weights of all synapses (the network's first). -> (traces, w)."""
+    """One step of every rule, every plastic synapse (O(E_plastic); float spikes welcome):
+    ``spikes`` (N,) the previous step's spikes, ``w`` the signed weight vector (network edges
+    first). -> (traces, w)."""
     s = spikes.astype(jnp.float32)
     new = []
     for r, p, tr in zip(rules, params["rules"], traces):
         x, y = tr["x"] * p["decay_pre"], tr["y"] * p["decay_post"]
         idx = p["edges"]
-        m = jnp.abs(w[idx])
-        s_pre, s_post = s[p["pre"]], s[p["post"]]
-        if r.rule == "stdp":
-            pot, dep = s_post * x[p["pre"]], s_pre * y[p["post"]]
-            if r.weight_dependence == "additive":
-                m = m + p["w_max"] * (p["a_plus"] * pot - p["a_minus"] * dep)
-            else:
-                m = m + p["a_plus"] * (p["w_max"] - m) * pot - p["a_minus"] * m * dep
-        else:
-            m = m + p["eta"] * (s_pre * (y[p["post"]] - p["alpha"]) + s_post * x[p["pre"]])
-        m = jnp.clip(m, 0.0, p["w_max"])
+        m = new_magnitude(r, p, jnp.abs(w[idx]), s[p["pre"]], s[p["post"]], x[p["pre"]], y[p["post"]])
         w = w.at[idx].set(p["sign"] * m)
         new.append({"x": x + s, "y": y + s})
+    return new, w
+
+
+def plasticity_events(rules, params, traces, w, spikes):
+    """:func:`plasticity_step` touching only the synapses of this step's spiking cells
+    (bool spikes; O(N / 32 + spikes x plastic fan-out); weights in the table layout of
+    :func:`plasticity_params`): every plastic synapse out of a spiking cell (its depression,
+    and its potentiation when the post cell spiked too) and every synapse into a spiking cell
+    whose pre cell did not spike (the others are the first kind). Each synapse is updated at
+    most once, by :func:`new_magnitude`, so the result equals the dense step exactly; both
+    kinds go in one scatter per chunk of spiking cells."""
+    n = spikes.shape[0]
+    size = event_chunk(n)
+    events = SpikeEvents(spikes)
+    n_chunks = (events.count + size - 1) // size
+    s = jnp.concatenate([spikes.astype(jnp.float32), jnp.zeros((1,), jnp.float32)])
+    scratch = params["table"].shape[0]          # first scratch entry of the weight vector
+    new = []
+    for r, p, tr in zip(rules, params["rules"], traces):
+        x = jnp.concatenate([tr["x"] * p["decay_pre"], jnp.zeros((1,), jnp.float32)])
+        y = jnp.concatenate([tr["y"] * p["decay_post"], jnp.zeros((1,), jnp.float32)])
+
+        def body(i, carry):
+            # the cells come in the carry, found the iteration before (as event_delivery
+            # does): computed in the body, XLA fuses the binary search of indices() into
+            # every gather below, once per gathered element (several times slower)
+            w, cells = carry
+            mine_out = jnp.broadcast_to(cells[:, None], p["out_pos"][cells].shape).reshape(-1)
+            mine_in = jnp.broadcast_to(cells[:, None], p["in_pos"][cells].shape).reshape(-1)
+            pre = jnp.concatenate([mine_out, p["in_pre"][cells].reshape(-1)])
+            post = jnp.concatenate([p["out_post"][cells].reshape(-1), mine_in])
+            ids = jnp.concatenate([p["out_pos"][cells].reshape(-1), p["in_pos"][cells].reshape(-1)])
+            sign = jnp.concatenate([p["out_sign"][cells].reshape(-1), p["in_sign"][cells].reshape(-1)])
+            incoming = jnp.arange(ids.shape[0]) >= mine_out.shape[0]
+            # an incoming synapse whose pre cell spiked is the outgoing one's: write it to scratch
+            ids = jnp.where(incoming & (s[pre] > 0), scratch, ids)
+            m_new = new_magnitude(r, p, jnp.abs(w[ids]), s[pre], s[post], x[pre], y[post])
+            return w.at[ids].set(sign.astype(jnp.float32) * m_new), events.indices((i + 1) * size, size)
+        w = jax.lax.fori_loop(0, n_chunks, body, (w, events.indices(0, size)))[0]
+        new.append({"x": x[:n] + s[:n], "y": y[:n] + s[:n]})
     return new, w
 
 

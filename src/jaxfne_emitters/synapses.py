@@ -31,13 +31,13 @@ from jaxfne_core.stages import Circuit, ProjectingSource
 from jaxfne_core.validators import FieldValueError, number, one_of, optional
 
 from .connectivity import outgoing_table, row_channels
-from .event_delivery import deliver, deliver_ring
+from .event_delivery import deliver, deliver_ring, deliver_weights
 from .izhikevich import cell_type_of
 from .inputs import InputSpec, build_inputs, driven_spikes, input_spikes
 from .kinetics import conductance_scale, delay_steps, kernel_norm, nmda_block
 from .pathways import draw_delays, draw_weights
-from .plasticity import (PlasticityRule, initial_traces, plasticity_params, plasticity_plan,
-                         plasticity_step, recorded_weights)
+from .plasticity import (PlasticityRule, edge_weights, initial_traces, initial_weights, plasticity_events,
+                         plasticity_params, plasticity_plan, plasticity_step, recorded_weights, table_positions)
 
 #: receptor -> (tau decay ms, reversal mV, excitatory?, default dendritic offset um)
 RECEPTORS = {
@@ -283,8 +283,10 @@ class _ChannelSource(ProjectingSource):
         segment = e["channel"].astype(np.int64) * n + post
         pad = 0
         dense_index = None
-        # plastic weights live in the state: they are delivered from the edge list
-        delivery = "edge_list" if self.options.plasticity else circuit.connectivity
+        plastic = bool(self.options.plasticity)
+        delivery = circuit.connectivity
+        if plastic and delivery == "dense":    # changing weights: from the edge list, not a matrix
+            delivery = "edge_list"
         if delivery == "dense":
             lags = np.unique(lag) if lag.size else np.zeros(1, np.int64)
             need = 4 * lags.size * c * n * n_pre
@@ -297,7 +299,7 @@ class _ChannelSource(ProjectingSource):
             dense_index = np.ravel_multi_index((np.searchsorted(lags, lag), e["channel"], post, pre), w.shape)
             np.add.at(w.reshape(-1), dense_index, weight)
             params["W"], params["dense_lag"] = jnp.asarray(w), jnp.asarray(lags, jnp.int32)
-        else:
+        else:       # plastic sources keep these: their weights start from params["w"]
             params["pre"] = jnp.asarray(pre, jnp.int32)
             params["lag"] = jnp.asarray(lag, jnp.int32)
             params["segment"] = jnp.asarray(segment, jnp.int32)
@@ -309,15 +311,21 @@ class _ChannelSource(ProjectingSource):
             check_fits((n_pre + 1) * kmax * 8 * 2 + pre.size * 16 + 4 * n_slots * slot_size,
                        f"the delayed event synapse table of {n} cells ({n_slots} delay slots)")
             tgt, wt = outgoing_table(pre, lag * slot_size + segment, weight, n_pre, c * n)
-            params["syn_table"] = jnp.asarray(np.stack([tgt.astype(np.int32), wt.view(np.int32)], axis=-1))
+            # plastic: the weights live in the state in this table's layout, so the table's
+            # second column is each slot's own position (unused slots hold weight 0)
+            second = (np.arange((n_pre + 1) * kmax, dtype=np.int32).reshape(n_pre + 1, kmax) if plastic
+                      else wt.view(np.int32))
+            params["syn_table"] = jnp.asarray(np.stack([tgt.astype(np.int32), second], axis=-1))
         else:
             check_fits(4 * n_slots * c * n, f"the delay ring of {n} cells ({n_slots} slots)")
         slot_size = c * n + pad
         params.update(self._pathway_arrays(circuit, pre, weight, e["pathway"], n_pre, lag * slot_size + segment,
-                                           dense_index, c * n, delivery))
-        if self.options.plasticity:
+                                           dense_index, c * n, "edge_list" if plastic else delivery))
+        if plastic:
             plan = plasticity_plan(self.options.plasticity, circuit, dt)
-            params["plasticity"] = plasticity_params(self.options.plasticity, plan, circuit)
+            layout = ({"positions": table_positions(pre, n_pre, pad), "size": (n_pre + 1) * pad}
+                      if delivery == "event" else {})
+            params["plasticity"] = plasticity_params(self.options.plasticity, plan, circuit, **layout)
         if e["inputs"] is not None:
             inp = e["inputs"]
             params["inputs"] = {k: jnp.asarray(inp[k]) for k in ("poisson_unit", "profile_times", "profile_rates",
@@ -367,7 +375,7 @@ class _ChannelSource(ProjectingSource):
         post traces (N,)."""
         state = jax.tree.map(jnp.zeros_like, params["state0"])
         if "plasticity" in params:
-            state = {**state, "w": params["w"],
+            state = {**state, "w": initial_weights(params["plasticity"], params["w"]),
                      "traces": initial_traces(params["plasticity"], params["pre_gain"].shape[0])}
         return state
 
@@ -387,7 +395,9 @@ class _ChannelSource(ProjectingSource):
 
     def final_weights(self, params, state, n_edges: int) -> jnp.ndarray:
         """(E,) signed weights of the circuit's edges in ``state`` (e.g. at the end of a run)."""
-        return state["w"][:n_edges] if "plasticity" in params else params["w"][:n_edges]
+        if "plasticity" in params:
+            return edge_weights(params["plasticity"], state["w"], n_edges)
+        return params["w"][:n_edges]
 
     @staticmethod
     def is_kinetic(params) -> bool:
@@ -402,10 +412,13 @@ class _ChannelSource(ProjectingSource):
         slots, width = ring.shape
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
         weights = params.get("w")
-        if "plasticity" in params:          # deliver with the weights before this step's update
-            weights = state["w"]
-            traces, w_next = plasticity_step(self.options.plasticity, params["plasticity"], state["traces"],
-                                             weights, spikes)
+        if "plasticity" in params:
+            # the weights learn first and the spikes are delivered with the updated ones (as
+            # NEST's stdp_synapse sends with the weight after its update); in this order the
+            # update is in place (delivering the old weights made XLA copy all of them a step)
+            events = "edge_pos" in params["plasticity"] and spikes.dtype == jnp.bool_
+            traces, weights = (plasticity_events if events else plasticity_step)(
+                self.options.plasticity, params["plasticity"], state["traces"], state["w"], spikes)
         # the slot read last step is cleared now, before delivery: nothing writes the ring after
         # it is read, so XLA updates it in place (clearing after the read copied it each step)
         ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((1, width), ring.dtype), ((cursor - 1) % slots, 0))
@@ -428,8 +441,12 @@ class _ChannelSource(ProjectingSource):
         pre_gain = jnp.concatenate(gains) if len(gains) > 1 else gains[0]
         if "syn_table" in params and spikes.dtype == jnp.bool_:
             row_gain = jnp.concatenate([pre_gain, jnp.zeros((1,), jnp.float32)])
-            ring = deliver_ring(params["syn_table"], row_gain, spikes, ring.reshape(-1),
-                                cursor * width).reshape(slots, width)
+            if "plasticity" in params:      # the table names weights in the state
+                ring = deliver_weights(params["syn_table"], row_gain, spikes, ring.reshape(-1),
+                                       cursor * width, weights).reshape(slots, width)
+            else:
+                ring = deliver_ring(params["syn_table"], row_gain, spikes, ring.reshape(-1),
+                                    cursor * width).reshape(slots, width)
         elif "W" in params:
             s = spikes.astype(jnp.float32) * pre_gain
             inc = jnp.einsum("kcji,i->kcj", params["W"], s).reshape(-1, c * n)
@@ -438,7 +455,7 @@ class _ChannelSource(ProjectingSource):
         else:
             s = spikes.astype(jnp.float32) * pre_gain
             where = ((cursor + params["lag"]) % slots) * width + params["segment"]
-            ring = ring.reshape(-1).at[where].add(weights * s[params["pre"]]).reshape(slots, width)
+            ring = ring.reshape(-1).at[where].add(weights[:where.shape[0]] * s[params["pre"]]).reshape(slots, width)
         gain = jnp.where(params["channel_excitatory"], params["gain_exc"], params["gain_inh"])
         scale = gain * params["conductance_scale"] * kernel_norm(params["tau_ms"], params["rise_ms"],
                                                                  self.options.normalisation)
@@ -447,7 +464,7 @@ class _ChannelSource(ProjectingSource):
         x = state["x"] * per_cell(params["decay"]) + arrived           # flat (C N,), channel-major
         new = {"x": x, "ring": ring, "cursor": (cursor + 1) % slots,
                **({"pending": pending} if "pending" in state else {}),
-               **({"w": w_next, "traces": traces} if "plasticity" in params else {})}
+               **({"w": weights, "traces": traces} if "plasticity" in params else {})}
         g = x
         if "r" in state:
             new["r"] = state["r"] * per_cell(params["rise_decay"]) + arrived
