@@ -5,6 +5,7 @@ from .adex import AdExEmitter
 from .hh import HHEmitter
 from .izhikevich import IzhikevichEmitter
 from .lif import LIFEmitter
+from .mixed import MixedEmitter
 from .synapses import ExponentialSource, ReceptorExponentialSource
 
 
@@ -14,6 +15,7 @@ def jaxfne_register_emitters(registry):
     registry.add(LIFEmitter)
     registry.add(AdExEmitter)
     registry.add(HHEmitter)
+    registry.add(MixedEmitter)
 
 
 @hookimpl
