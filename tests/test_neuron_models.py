@@ -251,6 +251,29 @@ def test_hodgkin_huxley_matches_a_tight_ode_solution_at_first_order():
     assert weak.sum() == hh_reference(3.0, 100.0, o).size == 1
 
 
+def test_hodgkin_huxley_onset_of_repetitive_firing_is_the_published_one():
+    """The squid axon's f-I curve against published values: repetitive firing needs I above the
+    saddle-node of limit cycles, I1 = 6.26 uA/cm^2 (Rinzel & Miller 1980; located at
+    6.2649-6.2716 by Lanza et al. 2018, Math. Biosci. Eng. 15:807), and starts at a nonzero
+    rate near 50 Hz (a type II neuron); 10 uA/cm^2 gives 68 Hz. From rest, a step of 6.1 uA/cm^2
+    gives a transient spike or two and silence after 200 ms; 6.4 fires on at 50-56 Hz; the
+    rate grows with I. dt 0.01 ms, 400 ms."""
+    from jaxfne_emitters.hh import HHEmitter, HHOptions
+    o = HHOptions(fractions={"E": 1.0})
+    density = np.array([6.1, 6.4, 8.0, 10.0])
+    dt = 0.01
+    spikes, _ = run_alone(HHEmitter(o), np.tile(density * o.area_um2 * 1e-5, (40_000, 1)), dt)
+    rates = []
+    for j in range(density.size):
+        times = (np.flatnonzero(spikes[:, j]) + 1) * dt
+        late = times[times > 200.0]
+        rates.append(1000.0 / np.diff(late).mean() if late.size > 1 else 0.0)
+        if j == 0:
+            assert 1 <= times.size <= 3 and late.size == 0, times
+    assert 50.0 <= rates[1] <= 56.0, rates
+    assert rates[1] < rates[2] < rates[3] and rates[3] == pytest.approx(68.3, abs=1.0), rates
+
+
 def test_wang_buzsaki_interneuron_matches_a_tight_ode_solution_at_first_order():
     """Wang & Buzsaki (1996) at 1 uA/cm^2: the reference fires every 16.75 ms (60 Hz). The
     period errors of jaxfne's exponential Euler halve with dt (measured 1.04 / 0.52 / 0.26 ms
