@@ -310,3 +310,37 @@ def test_adex_column_example_with_conductance_synapses_gives_uV_through_the_line
     during = spikes[(t > 100) & (t <= 130)][:, l4].mean()
     assert during > 5 * before + 1e-3                   # the volley drives L4
     assert 1.0 < np.abs(np.asarray(s["LFP"])).max() < 5000.0      # physiological order (uV)
+
+
+@pytest.mark.parametrize("kind,options,drive,start,bounds,dt", [
+    ("lif", {}, 25.0, 21.0, (15.0, 40.0), 0.1),
+    ("adex", {}, 0.9, 0.7, (0.4, 1.5), 0.05),
+    ("hh", {}, 2.4, 1.0, (0.5, 4.0), 0.025),
+    ("mixed", {"I": {"model": "hh", "options": {"variant": "wang_buzsaki"}}}, 0.9, 0.7, (0.4, 1.5), 0.025),
+])
+def test_every_point_model_runs_with_conductance_synapses_a_field_trials_and_tuning(kind, options, drive, start,
+                                                                                  bounds, dt):
+    """Each model through the whole pipeline: conductance synapses (they read the model's V),
+    the line-source field, a batch of trials under vmap equal to the trials alone, and tuning:
+    cmaes recovers from ``start`` a rate made by the E drive ``drive`` (loss down 20-fold)."""
+    def model(d):
+        # the mixed emitter: AdEx E cells (their drive in their model's options), options = the I model
+        emitter = {"models": {"E": {"model": "adex", "options": {"drive": {"E": d}}}, **options}} \
+            if kind == "mixed" else {"drive": {"E": d}, **options}
+        cfg = (jtfne.configuration().network(n=40, p_connect=0.1, weight_exc=0.01, weight_inh=0.02, seed=1)
+               .emitter(kind, **emitter).source("receptor_exponential", synapse_model="conductance")
+               .field("line_source").probe(n_contacts=8))
+        return jtfne.construct(cfg)
+    sim = jtfne.simulation(100.0, dt, seed=0)
+    target_model = model(drive)
+    s = target_model.simulate(sim)
+    assert np.isfinite(np.asarray(s["LFP"])).all()
+    e = target_model.circuit.population == target_model.circuit.population_names.index("E")
+    target = float(np.asarray(s["spikes"])[:, e].sum() / e.sum() / 0.1)
+    assert target > 5.0
+    batch = target_model.simulate_batch(sim, seeds=[0, 3])
+    np.testing.assert_array_equal(np.asarray(batch["LFP"])[0], np.asarray(s["LFP"]))
+    obj = jtfne.objective("fit").loss("rate", target=target, metric="spike_rate_hz", population="E")
+    _, report = model(start).tune(obj, "cmaes", tunables=["emitter.drive.E"], bounds={"emitter.drive.E": bounds},
+                                  sim=sim, seed=0, steps=6, options={"population": 6})
+    assert report.best_loss <= report.initial_loss / 20, (report.initial_loss, report.best_loss)
