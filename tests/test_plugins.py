@@ -172,7 +172,7 @@ def test_trace_switch_prints_registrations(monkeypatch, capsys):
     monkeypatch.setenv("JAXFNE_TRACE_PLUGINS", "1")
     load_registry(make_plugin_manager())
     err = capsys.readouterr().err
-    assert ("jaxfne_register_emitters(registry) <- plugin 'izhikevich' (jaxfne): registered adex, hh, izhikevich, lif"
+    assert ("jaxfne_register_emitters(registry) <- plugin 'izhikevich' (jaxfne): registered adex, hh, izhikevich, lif, mixed, rate"
             in err)
     assert "jaxfne_register_sources(registry) <- plugin 'izhikevich' (jaxfne): registered exponential, " \
            "receptor_exponential" in err

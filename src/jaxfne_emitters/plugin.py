@@ -6,6 +6,7 @@ from .hh import HHEmitter
 from .izhikevich import IzhikevichEmitter
 from .lif import LIFEmitter
 from .mixed import MixedEmitter
+from .rate import RateEmitter
 from .synapses import ExponentialSource, ReceptorExponentialSource
 
 
@@ -16,6 +17,7 @@ def jaxfne_register_emitters(registry):
     registry.add(AdExEmitter)
     registry.add(HHEmitter)
     registry.add(MixedEmitter)
+    registry.add(RateEmitter)
 
 
 @hookimpl

@@ -112,7 +112,7 @@ def check_emitter(stage):
     key = jax.random.key(0)
     (sa, spk, v), _ = _assert_no_retrace(one, (params, state, current, key),
                                          (_perturb(params), state, current * 2, jax.random.key(1)))
-    assert spk.shape == (10,) and spk.dtype == bool and v.shape == (10,)
+    assert spk.shape == (10,) and spk.dtype == stage.spike_dtype and v.shape == (10,)
     _assert_float32(sa, "emitter state")
     keys = jax.random.split(key, 3)
     _, spk_b, v_b = jax.vmap(one, in_axes=(None, None, None, 0))(params, state, current, keys)
