@@ -1,0 +1,287 @@
+"""The ``cable`` source: receptor synapses placed on each cell's morphology, their currents
+spread through the passive cable, and the transmembrane current of every compartment as the
+field's sources.
+
+Synapses are those of ``receptor_exponential`` (receptors, pathways, inputs, delays, rise
+times, conductances, plasticity): the point neuron still receives their summed current.
+What changes is where the current flows in the tissue. Each pathway, input or receptor names
+its targets on the postsynaptic morphology (``targets``): a section group (``proximal``,
+``distal``, ``basal``, ``apical``, ``perisomatic``, ``soma``, ``all``), one section, or a depth
+range ``depth:<top>-<bottom>`` (um from the pia); the current is shared over those
+compartments by membrane area. Each target makes its own synaptic channel (``AMPA@distal``),
+so one receptor can enter different compartments by pathway. The cable (``jaxfne_cells.cable``)
+is advanced exactly for the step's currents, and every compartment's transmembrane current
+(capacitive + leak - synaptic, outward positive) is a source at its segment; a cell's
+currents sum to zero. Point morphologies take all their input at the soma and make no field.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+import jax.numpy as jnp
+import numpy as np
+
+from jaxfne_core.errors import ConfigError
+from jaxfne_core.validators import FieldValueError, number
+from jaxfne_emitters.synapses import ReceptorExponentialSource, ReceptorOptions
+
+from .cable import compartmentalise
+from .morphology import MORPHOLOGIES, from_swc
+
+DEFAULT_TARGET = {True: "proximal", False: "perisomatic"}      # by the receptor's sign
+
+
+def _check_targets(inst, attr, value):
+    for key, target in (value or {}).items():
+        if not isinstance(target, str) or not target:
+            raise FieldValueError(attr.name, f"targets[{key!r}] must name a section group, a section or "
+                                  f"'depth:<top>-<bottom>', got {target!r}")
+        if target.startswith("depth:"):
+            parse_depth(target, attr.name)
+
+
+def parse_depth(target: str, field: str = "targets") -> tuple:
+    """'depth:100-300' -> (100.0, 300.0) um from the pia."""
+    try:
+        top, bottom = (float(x) for x in target[len("depth:"):].split("-"))
+    except ValueError:
+        raise FieldValueError(field, f"{target!r} is not 'depth:<top>-<bottom>' (um from the pia, e.g. "
+                              "'depth:0-150')") from None
+    if not 0 <= top < bottom:
+        raise FieldValueError(field, f"{target!r}: need 0 <= top < bottom (um from the pia)")
+    return top, bottom
+
+
+@attrs.frozen
+class CableOptions(ReceptorOptions):
+    """morphologies: population (name or class) -> morphology (built-in: l23_pyramidal,
+    l5_pyramidal, stellate, point; or a name in swc_files). Unnamed excitatory populations
+    take l5_pyramidal in layers L5/L6, stellate in L4 and l23_pyramidal elsewhere; inhibitory
+    ones take point. swc_files: morphology name -> SWC path. targets: pathway name
+    (``pre->post``), input name or receptor -> where its synapses sit on the postsynaptic
+    morphology (a section group, a section, or ``depth:<top>-<bottom>`` um from the pia;
+    default: excitatory receptors proximal, inhibitory perisomatic). compartment_um: the
+    longest compartment (each section is cut into ceil(L / compartment_um) pieces)."""
+
+    morphologies: Optional[dict[str, str]] = None
+    swc_files: Optional[dict[str, str]] = None
+    targets: Optional[dict[str, str]] = attrs.field(default=None, validator=_check_targets)
+    compartment_um: float = attrs.field(default=100.0, validator=number(1.0, 5000.0))
+
+    def __attrs_post_init__(self):
+        super().__attrs_post_init__()
+        if self.offset_um:
+            raise FieldValueError("offset_um", "synaptic sites lie on the morphology in the 'cable' source; "
+                                  "allowed: 'targets' (a section group, a section or a depth range)")
+        clash = sorted(set(self.swc_files or {}) & set(MORPHOLOGIES))
+        if clash:
+            raise FieldValueError("swc_files", f"{clash} are built-in morphology names; allowed: other names")
+
+
+class CableSource(ReceptorExponentialSource):
+    """Receptor synapses on passive morphologies: transmembrane currents of every compartment."""
+
+    name = "cable"
+    Options = CableOptions
+
+    # ------------------------------------------------------------------ morphologies
+    def morphology_of(self, circuit, population: int) -> str:
+        name = circuit.population_names[population]
+        over = self.options.morphologies or {}
+        cls = name.rsplit("_", 1)[-1]
+        for key in (name, cls):
+            if key in over:
+                return over[key]
+        if not circuit.excitatory[circuit.population == population].any():
+            return "point"
+        layer = name.rsplit("_", 1)[0] if "_" in name else ""
+        return "l5_pyramidal" if layer in ("L5", "L6") else "stellate" if layer == "L4" else "l23_pyramidal"
+
+    def _morphology(self, name):
+        if name in MORPHOLOGIES:
+            return MORPHOLOGIES[name]()
+        swc = self.options.swc_files or {}
+        if name in swc:
+            return from_swc(swc[name], name)
+        raise ConfigError([("$.source.morphologies", f"unknown morphology {name!r}; allowed: "
+                            f"{sorted(MORPHOLOGIES) + sorted(swc)}")])
+
+    def cables(self, circuit):
+        """[(morphology name, Cable, cells (n,) int)] in source order (cells of one morphology
+        together, each cell's compartments contiguous)."""
+        names = [self.morphology_of(circuit, p) for p in range(len(circuit.population_names))]
+        keys = set(circuit.population_names) | {n.rsplit("_", 1)[-1] for n in circuit.population_names}
+        unknown = sorted(set(self.options.morphologies or {}) - keys)
+        if unknown:
+            raise ConfigError([("$.source.morphologies", f"{unknown} match no population of the emitter; allowed: "
+                                f"{sorted(keys)}")])
+        of_cell = np.array(names, dtype=object)[circuit.population]
+        out = []
+        for m in dict.fromkeys(names):
+            cells = np.flatnonzero(of_cell == m).astype(np.int32)
+            if cells.size:
+                out.append((m, compartmentalise(self._morphology(m), self.options.compartment_um), cells))
+        return out
+
+    def _placed_segments(self, circuit):
+        """(S, 2, 3) segments in tissue coordinates (x, y, depth) and (S,) their cells."""
+        segs, cell = [], []
+        for _, cable, cells in self.cables(circuit):
+            local = cable.segments_um * np.array([1.0, 1.0, -1.0])          # up -> depth
+            segs.append((circuit.positions_um[cells][:, None, None, :] + local[None]).reshape(-1, 2, 3))
+            cell.append(np.repeat(cells, cable.n_compartments))
+        return np.concatenate(segs), np.concatenate(cell)
+
+    def positions_um(self, circuit):
+        """(S, 3) compartment centres; also checks, at assembly, that every target exists on
+        every morphology it reaches."""
+        targets = [p[1] for p in self._plan(circuit)[0]]
+        for name, cable, _ in self.cables(circuit):
+            for target in targets:
+                self._sections_of(cable.morphology, name, target)
+        return self._placed_segments(circuit)[0].mean(axis=1)
+
+    @staticmethod
+    def _sections_of(morph, morph_name, target):
+        """The sections a group or section target names on ``morph`` (None: a depth range or a
+        point cell, placed by depth or at the soma)."""
+        if target.startswith("depth:") or morph.n_sections == 1:
+            return None
+        sections = morph.groups.get(target, (target,) if target in morph.names else None)
+        if sections is None:
+            raise ConfigError([("$.source.targets", f"morphology {morph_name!r} has no section or group "
+                                f"{target!r}; allowed: {sorted(morph.groups)} or its sections {list(morph.names)}")])
+        return sections
+
+    def segments_um(self, circuit):
+        return self._placed_segments(circuit)[0]
+
+    def cell_of_source(self, circuit):
+        return self._placed_segments(circuit)[1]
+
+    # ------------------------------------------------------------------ channels by target
+    def _target_of(self, key_names, receptor, excitatory):
+        over = self.options.targets or {}
+        for key in (*key_names, receptor):
+            if key in over:
+                return over[key]
+        return DEFAULT_TARGET[bool(excitatory)]
+
+    def _plan(self, circuit):
+        """-> (pairs [(receptor index, target)] (the channels), (E,) each edge's channel, the
+        target of each input spec)."""
+        names, _, exc, _, edge = ReceptorExponentialSource.channels(self, circuit)
+        known = {p.name for p in circuit.pathways} | {s.name for s in self.options.inputs or ()} | \
+            set(self.receptor_table())
+        unknown = sorted(set(self.options.targets or {}) - known)
+        if unknown:
+            raise ConfigError([("$.source.targets", f"{unknown} name no pathway, input or receptor; allowed: "
+                                f"{sorted(known)}")])
+        path_name = [p.name for p in circuit.pathways]
+        edge_target = []
+        for e in range(edge.size):
+            key = (path_name[circuit.edge_pathway[e]],) if circuit.edge_pathway is not None else ()
+            edge_target.append(self._target_of(key, names[edge[e]], exc[edge[e]]))
+        table = self.receptor_table()
+        specs = self.options.inputs or ()
+        inputs = [(names.index(self._input_receptor(s)),
+                   self._target_of((s.name,), self._input_receptor(s), table[self._input_receptor(s)][2]))
+                  for s in specs]
+        pairs = list(dict.fromkeys([(int(r), t) for r, t in zip(edge, edge_target)] + inputs))
+        index = {p: i for i, p in enumerate(pairs)}
+        edge_channel = np.array([index[(int(r), t)] for r, t in zip(edge, edge_target)], np.int32)
+        return pairs, edge_channel, [t for _, t in inputs]
+
+    def channels(self, circuit):
+        names, tau, exc, _, _ = ReceptorExponentialSource.channels(self, circuit)
+        pairs, edge_channel, _ = self._plan(circuit)
+        r = np.array([p[0] for p in pairs], np.int64)
+        return (tuple(f"{names[i]}@{t}" for i, t in pairs), tau[r], exc[r], np.zeros(len(pairs)), edge_channel)
+
+    def kinetics(self, circuit):
+        rise, reversal, block = ReceptorExponentialSource.kinetics(self, circuit)
+        r = np.array([p[0] for p in self._plan(circuit)[0]], np.int64)
+        return rise[r], reversal[r], block[r]
+
+    def input_channels(self, circuit, inputs):
+        receptor = ReceptorExponentialSource.input_channels(self, circuit, inputs)      # (E_in,) receptor index
+        pairs, _, target_of_input = self._plan(circuit)
+        index = {p: i for i, p in enumerate(pairs)}
+        return np.array([index[(int(r), target_of_input[k])] for r, k in zip(receptor, inputs["input"])], np.int32)
+
+    # ------------------------------------------------------------------ placement and cable steps
+    def _placement(self, circuit, cable, cells, morph_name, targets):
+        """(C, K) or (n, C, K) share of each channel's current on each compartment."""
+        morph = cable.morphology
+        per_cell = any(t.startswith("depth:") for t in targets)
+        out = np.zeros((cells.size if per_cell else 1, len(targets), cable.n_compartments))
+        for c, target in enumerate(targets):
+            if morph.n_sections == 1:
+                out[:, c, 0] = 1.0                    # a point cell takes every input at its soma
+            elif target.startswith("depth:"):
+                top, bottom = parse_depth(target)
+                depth = circuit.positions_um[cells, 2][:, None] - cable.segments_um.mean(axis=1)[None, :, 2]
+                inside = (depth >= top) & (depth <= bottom)
+                w = np.where(inside, cable.area_um2[None, :], 0.0)
+                # a cell with no compartment in range: the one nearest the range's middle
+                nearest = np.abs(depth - 0.5 * (top + bottom)).argmin(axis=1)
+                empty = w.sum(axis=1) == 0
+                w[empty, nearest[empty]] = 1.0
+                out[:, c] = w / w.sum(axis=1, keepdims=True)
+            else:
+                out[:, c] = cable.group_weights(self._sections_of(morph, morph_name, target))
+        return out if per_cell else out[0]
+
+    def init_params(self, circuit, dt):
+        syn = super().init_params(circuit, dt)
+        targets = [p[1] for p in self._plan(circuit)[0]]
+        cable_params = []
+        for name, cable, cells in self.cables(circuit):
+            phi, gamma = cable.step_matrices(dt)
+            place = self._placement(circuit, cable, cells, name, targets)
+            incidence = np.zeros((cable.edges.shape[0], cable.n_compartments))     # (M, K): +1 at i, -1 at j
+            incidence[np.arange(cable.edges.shape[0]), cable.edges[:, 0]] = 1.0
+            incidence[np.arange(cable.edges.shape[0]), cable.edges[:, 1]] = -1.0
+            cable_params.append({"cells": jnp.asarray(cells), "phi_t": jnp.asarray(phi.T, jnp.float32),
+                                 "input": jnp.asarray(place @ gamma.T, jnp.float32),
+                                 "difference": jnp.asarray(incidence.T, jnp.float32),
+                                 "g_axial": jnp.asarray(cable.g_axial_uS, jnp.float32),
+                                 "scatter": jnp.asarray(-incidence, jnp.float32)})
+        return {"syn": syn, "cable": tuple(cable_params)}
+
+    def init_state(self, params):
+        return {"syn": super().init_state(params["syn"]),
+                "cable": tuple(jnp.zeros((p["cells"].shape[0], p["phi_t"].shape[0]), jnp.float32)
+                               for p in params["cable"])}
+
+    def step(self, params, state, spikes, v=None, *, t=None, key=None, drive=None):
+        syn, i_syn, base = super().step(params["syn"], state["syn"], spikes, v, t=t, key=key, drive=drive)
+        n = i_syn.shape[0]
+        current = -base[n:].reshape(-1, n)            # (C, N) channel currents into the cells (calibrated)
+        voltages, out = [], []
+        for p, vm in zip(params["cable"], state["cable"]):
+            into = current[:, p["cells"]].T           # (n, C)
+            if p["input"].ndim == 3:
+                drive_k = jnp.einsum("nc,nck->nk", into, p["input"])
+            else:
+                drive_k = into @ p["input"]
+            vm = vm @ p["phi_t"] + drive_k
+            voltages.append(vm)
+            # i = -L V as axial currents g (V_i - V_j) of each edge (differences first: no
+            # cancellation of large terms), each leaving one compartment and entering the other
+            axial = (vm @ p["difference"]) * p["g_axial"]
+            out.append((axial @ p["scatter"]).reshape(-1))
+        return {"syn": syn, "cable": tuple(voltages)}, i_syn, jnp.concatenate(out)
+
+    def field_projection(self, params, matrix):
+        return None          # the cable's state is not one decaying state per channel
+
+    def recorded_weights(self, params, state):
+        return super().recorded_weights(params["syn"], state["syn"])
+
+    def final_weights(self, params, state, n_edges: int):
+        return super().final_weights(params["syn"], state["syn"], n_edges)
+
+    def apply_tunables(self, params, values, circuit):
+        return {**params, "syn": super().apply_tunables(params["syn"], values, circuit)}
