@@ -67,7 +67,7 @@ def test_the_exact_step_equals_an_ode_solution_and_its_kernel_in_float64():
     assert np.abs(stepped.sum(axis=1)).max() <= 1e-12 * np.abs(stepped).max()
 
 
-def one_cell(targets, morph="l5_pyramidal", mode_field=True, n_inputs=20):
+def one_cell(targets, morph="l5_pyramidal", n_inputs=20):
     src = {"targets": targets, "morphologies": {"E": morph},
            "inputs": [{"name": "drive", "kind": "poisson", "target": "E", "rate_hz": 50.0, "indegree": n_inputs,
                        "n_units": n_inputs, "weight": 0.05}]}

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.config import structure_options
-from jaxfne_core.errors import ConfigError
+from jaxfne_core.errors import UsageError
 from jaxfne_core.stages import Circuit, Emitter
 from jaxfne_core.validators import FieldValueError
 
@@ -179,8 +179,8 @@ class MixedEmitter(Emitter):
 
     def _bound(self):
         if self.groups is None:
-            raise ConfigError([("emitter", "the mixed emitter must be bound to its circuit (emitter.bind(circuit)) "
-                                "before it is stepped")])
+            raise UsageError("the mixed emitter must be bound to its circuit (emitter.bind(circuit)) before it "
+                             "is stepped")
         return self.groups
 
     def _scatter(self, parts):

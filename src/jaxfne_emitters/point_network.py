@@ -113,6 +113,7 @@ class PointNeuronEmitter(Emitter):
     DRIVE_DEFAULT: ClassVar[str] = "drive_default"
     DRIVE_RANGE: ClassVar[tuple] = (-50.0, 100.0)
     NOISE_MAX: ClassVar[float] = 50.0
+    FLOAT_SPIKES: ClassVar[bool] = False     # spikes as float counts (rate units), not 0/1
 
     @classmethod
     def cell_classes(cls) -> dict:
@@ -129,7 +130,8 @@ class PointNeuronEmitter(Emitter):
         o = self.options
         return build_point_network(network, o.fractions, lambda c: o.classes[c] == "excitatory",
                                    np.random.default_rng([network.seed, self.SEED_TAG]), known_classes=o.classes,
-                                   v_init_mV=o.v_init_mV, v_init_spread_mV=o.v_init_spread_mV)
+                                   float_spikes=self.FLOAT_SPIKES, v_init_mV=o.v_init_mV,
+                                   v_init_spread_mV=o.v_init_spread_mV)
 
     def init_params(self, circuit: Circuit) -> dict:
         return {"drive": jnp.asarray(per_population(circuit, self._drive), jnp.float32),

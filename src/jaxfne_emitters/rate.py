@@ -31,8 +31,7 @@ import numpy as np
 from jaxfne_core.claims import SourceCalibration
 from jaxfne_core.validators import FieldValueError, number
 
-from .point_network import (PointNeuronEmitter, build_point_network, check_classes, check_fractions,
-                            check_per_population)
+from .point_network import PointNeuronEmitter, check_classes, check_fractions, check_per_population
 
 
 @attrs.frozen
@@ -79,16 +78,10 @@ class RateEmitter(PointNeuronEmitter):
     name = "rate"
     Options = RateOptions
     SEED_TAG = 0x2A7E
+    FLOAT_SPIKES = True
 
     def provides(self, upstream):
         return {"source_calibration": SourceCalibration.NATIVE}
-
-    def build(self, network):
-        o = self.options
-        return build_point_network(network, o.fractions, lambda c: o.classes[c] == "excitatory",
-                                   np.random.default_rng([network.seed, self.SEED_TAG]), float_spikes=True,
-                                   known_classes=o.classes, v_init_mV=o.v_init_mV,
-                                   v_init_spread_mV=o.v_init_spread_mV)
 
     @property
     def spike_dtype(self):
