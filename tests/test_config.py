@@ -27,7 +27,7 @@ def base_dict():
     (lambda d: d["emitter"].update(preset="x"), "$.emitter.preset", "'x' is not allowed"),
     (lambda d: d["emitter"].update(fractions={"E": 0.5}), "$.emitter.fractions", "must sum to 1"),
     (lambda d: d["emitter"].pop("kind"), "$.emitter.kind", "missing; allowed: 'adex', 'hh', 'izhikevich', 'jaxley', 'lif'"),
-    (lambda d: d["source"].update(kind="alpha"), "$.source.kind", "available sources: 'compartments', 'exponential'"),
+    (lambda d: d["source"].update(kind="alpha"), "$.source.kind", "available sources: 'cable', 'compartments', 'exponential'"),
     (lambda d: d["source"].update(tau_ms=-1.0), "$.source.tau_ms", "out of range"),
     (lambda d: d["probe"].update(modes=["LFP", "EEG"]), "$.probe.modes", "['EEG'] not allowed"),
     (lambda d: d.update(extra=1), "$.extra", "unknown key"),
