@@ -138,6 +138,38 @@ def point() -> Morphology:
     return _build("point", [("soma", None, 0, 20.0, 20.0, UP)], 1.0, 200.0, 4.26e-5, {})
 
 
+def apical_reach_um(morph: Morphology) -> float:
+    """How far above the soma's centre the apical tree reaches (um, along up)."""
+    ends = morph.section_endpoints()
+    apical = [morph.names.index(n) for n in morph.groups.get("apical", ())]
+    if not apical:
+        return 0.0
+    return float(ends[apical][:, :, 2].max())
+
+
+def with_apical_reach(morph: Morphology, reach_um: float) -> Morphology:
+    """The same cell with its apical sections' lengths scaled by one factor so that the
+    apical tree reaches ``reach_um`` above the soma's centre (diameters and membrane kept:
+    a pyramidal cell fitted to its layer's distance from the pia, as hybridLFPy fits its
+    reconstructed cells to the column). Morphologies without apical sections are refused."""
+    names = morph.groups.get("apical", ())
+    now = apical_reach_um(morph)
+    if not names or now <= 0:
+        raise ConfigError([("$.source.apical_reach_um", f"morphology {morph.name!r} has no apical tree to scale; "
+                            "allowed: pyramidal morphologies (an 'apical' group reaching up)")])
+    ends = morph.section_endpoints()
+    soma_top = float(ends[0, :, 2].max())
+    if not reach_um > soma_top:
+        raise ConfigError([("$.source.apical_reach_um", f"{reach_um:g} um for {morph.name!r} does not clear its soma "
+                            f"(top {soma_top:.3g} um above the centre); allowed: > {soma_top:.3g} um")])
+    factor = (reach_um - soma_top) / (now - soma_top)
+    mine = np.isin(np.asarray(morph.names), list(names))
+    if morph.endpoints is not None:
+        raise ConfigError([("$.source.apical_reach_um", f"morphology {morph.name!r} comes from points (SWC); "
+                            "allowed: the built-in pyramidal cells")])
+    return attrs.evolve(morph, length_um=np.where(mine, morph.length_um * factor, morph.length_um))
+
+
 MORPHOLOGIES = {"l23_pyramidal": l23_pyramidal, "l5_pyramidal": l5_pyramidal, "stellate": stellate, "point": point}
 SWC_TYPES = {1: "soma", 2: "axon", 3: "basal", 4: "apical"}
 

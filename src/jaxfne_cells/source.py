@@ -27,7 +27,7 @@ from jaxfne_core.validators import FieldValueError, number
 from jaxfne_emitters.synapses import ReceptorExponentialSource, ReceptorOptions
 
 from .cable import compartmentalise
-from .morphology import MORPHOLOGIES, from_swc
+from .morphology import MORPHOLOGIES, from_swc, with_apical_reach
 
 DEFAULT_TARGET = {True: "proximal", False: "perisomatic"}      # by the receptor's sign
 
@@ -39,6 +39,13 @@ def _check_targets(inst, attr, value):
                                   f"'depth:<top>-<bottom>', got {target!r}")
         if target.startswith("depth:"):
             parse_depth(target, attr.name)
+
+
+def _check_tuft_depths(inst, attr, value):
+    for key, depth in (value or {}).items():
+        if not isinstance(depth, (int, float)) or isinstance(depth, bool) or not 0 <= depth <= 5000:
+            raise FieldValueError(attr.name, f"tuft_depth_um[{key!r}] must be a depth in [0, 5000] um from the pia, "
+                                  f"got {depth!r}")
 
 
 def parse_depth(target: str, field: str = "targets") -> tuple:
@@ -62,12 +69,17 @@ class CableOptions(ReceptorOptions):
     (``pre->post``), input name or receptor -> where its synapses sit on the postsynaptic
     morphology (a section group, a section, or ``depth:<top>-<bottom>`` um from the pia;
     default: excitatory receptors proximal, inhibitory perisomatic). compartment_um: the
-    longest compartment (each section is cut into ceil(L / compartment_um) pieces)."""
+    longest compartment (each section is cut into ceil(L / compartment_um) pieces).
+    tuft_depth_um: population (name or class) -> depth (um from the pia) its apical tree
+    reaches from the population's mean soma depth; the apical sections' lengths are scaled by
+    one factor per population (hnn-core's L5 cell, 1.9 mm tall, would otherwise leave the
+    cortex from an L5 soma)."""
 
     morphologies: Optional[dict[str, str]] = None
     swc_files: Optional[dict[str, str]] = None
     targets: Optional[dict[str, str]] = attrs.field(default=None, validator=_check_targets)
     compartment_um: float = attrs.field(default=100.0, validator=number(1.0, 5000.0))
+    tuft_depth_um: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_tuft_depths)
 
     def __attrs_post_init__(self):
         super().__attrs_post_init__()
@@ -107,21 +119,46 @@ class CableSource(ReceptorExponentialSource):
         raise ConfigError([("$.source.morphologies", f"unknown morphology {name!r}; allowed: "
                             f"{sorted(MORPHOLOGIES) + sorted(swc)}")])
 
+    def tuft_depth_of(self, circuit, population: int):
+        """The depth (um) the population's apical trees reach, or None (unscaled)."""
+        name = circuit.population_names[population]
+        over = self.options.tuft_depth_um or {}
+        for key in (name, name.rsplit("_", 1)[-1]):
+            if key in over:
+                return float(over[key])
+        return None
+
+    def _cell_model(self, circuit, population: int):
+        """(morphology name, tuft depth or None): populations sharing both share a cable."""
+        depth = self.tuft_depth_of(circuit, population)
+        if depth is None:
+            return self.morphology_of(circuit, population), None
+        soma = float(circuit.positions_um[circuit.population == population, 2].mean())
+        if not depth < soma:
+            raise ConfigError([("$.source.tuft_depth_um", f"{circuit.population_names[population]!r}: {depth:g} um is "
+                                f"not above its mean soma depth {soma:.4g} um; allowed: 0 <= depth < {soma:.4g}")])
+        return self.morphology_of(circuit, population), round(soma - depth, 3)
+
     def cables(self, circuit):
         """[(morphology name, Cable, cells (n,) int)] in source order (cells of one morphology
         together, each cell's compartments contiguous)."""
-        names = [self.morphology_of(circuit, p) for p in range(len(circuit.population_names))]
         keys = set(circuit.population_names) | {n.rsplit("_", 1)[-1] for n in circuit.population_names}
-        unknown = sorted(set(self.options.morphologies or {}) - keys)
-        if unknown:
-            raise ConfigError([("$.source.morphologies", f"{unknown} match no population of the emitter; allowed: "
-                                f"{sorted(keys)}")])
-        of_cell = np.array(names, dtype=object)[circuit.population]
+        for option in ("morphologies", "tuft_depth_um"):
+            unknown = sorted(set(getattr(self.options, option) or {}) - keys)
+            if unknown:
+                raise ConfigError([(f"$.source.{option}", f"{unknown} match no population of the emitter; allowed: "
+                                    f"{sorted(keys)}")])
+        models = [self._cell_model(circuit, p) for p in range(len(circuit.population_names))]
+        index = {m: i for i, m in enumerate(dict.fromkeys(models))}
+        of_cell = np.array([index[m] for m in models])[circuit.population]
         out = []
-        for m in dict.fromkeys(names):
-            cells = np.flatnonzero(of_cell == m).astype(np.int32)
+        for m, i in index.items():
+            cells = np.flatnonzero(of_cell == i).astype(np.int32)
             if cells.size:
-                out.append((m, compartmentalise(self._morphology(m), self.options.compartment_um), cells))
+                morph = self._morphology(m[0])
+                if m[1] is not None:
+                    morph = with_apical_reach(morph, m[1])
+                out.append((m[0], compartmentalise(morph, self.options.compartment_um), cells))
         return out
 
     def _placed_segments(self, circuit):

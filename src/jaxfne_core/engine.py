@@ -97,9 +97,11 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
         if "spikes" in modes:
             out["spikes"] = spikes
         if "V_m" in modes:
-            out["V_m"] = v[params["record"]["V_m"]] if "record" in params else v
+            out["V_m"] = v[params["record"]["V_m"]] if "V_m" in params.get("record", {}) else v
         if "sources" in modes:
             out["sources"] = i_tm
+        if "dipole" in modes:
+            out["dipole"] = (i_tm @ params["record"]["dipole"]).reshape(-1, 3)
         if "weights" in modes:
             out["weights"] = source.recorded_weights(params["source"], src_state)
         if need_field:

@@ -26,7 +26,8 @@ def run_bytes(model, n_samples: int, batch: int = 1) -> int:
     s = model.source_positions_um.shape[0]
     v_m = model.v_m_cells
     per_sample = {"spikes": n * 4, "V_m": (n if v_m is None else v_m.size) * 4, "sources": s * 4, "LFP": c * 4,
-                  "CSD": c * 4, "weights": 4 * (0 if model.weight_synapses is None else model.weight_synapses.size)}
+                  "CSD": c * 4, "weights": 4 * (0 if model.weight_synapses is None else model.weight_synapses.size),
+                  "dipole": 12 * (len(model.circuit.population_names) + 1)}
     recorded = sum(per_sample[m] for m in model.pipeline.probe.modes) * n_samples * batch
     params = model.parameter_bytes
     return int(recorded + params)

@@ -143,7 +143,8 @@ class Model:
     def units(self) -> dict:
         cal = getattr(self.claims.get("source_calibration"), "value", "native")
         native = getattr(self.emitter.provides({}).get("source_calibration"), "value", "native")
-        out = {"spikes": "1", "V_m": "mV", "sources": cal, "weights": native}
+        out = {"spikes": "1", "V_m": "mV", "sources": cal, "weights": native,
+               "dipole": f"{cal}*um" if cal != "native" else "native*um"}
         if self.pipeline.field is not None:
             out.update(self.pipeline.field.units(self.claims))
         return {k: v for k, v in out.items() if k in self.pipeline.probe.modes}
@@ -193,18 +194,40 @@ class Model:
             reference = p.probe.lfp_reference(len(self._contacts))
             if reference is not None and p.field is not None:
                 params["lfp_reference"] = jnp.asarray(reference, jnp.float32)
+            record = {}
             if self._context.v_m_cells is not None:
-                params["record"] = {"V_m": jnp.asarray(self._context.v_m_cells, jnp.int32)}
+                record["V_m"] = jnp.asarray(self._context.v_m_cells, jnp.int32)
+            if "dipole" in p.probe.modes:
+                record["dipole"] = jnp.asarray(self.dipole_matrix(), jnp.float32)
+            if record:
+                params["record"] = record
             if self.tuned:
                 params = self.apply_tunables(params, {k: jnp.float32(v) for k, v in self.tuned.items()})
             self._params[dt_ms] = params
         return self._params[dt_ms]
 
+    def dipole_matrix(self) -> np.ndarray:
+        """(S, (P + 1) * 3) the map from the sources' currents to the ``dipole`` signal:
+        sum_s i_s r_s over each population's sources (by the source's cell), then over all;
+        r in um (x, y, depth)."""
+        ctx = self._context
+        if ctx.source_positions_um is None or ctx.source_cell is None:
+            raise ConfigError([("$.probe.modes", f"'dipole' needs a source with positions and a cell for each "
+                                f"source; source {self.pipeline.source.label!r} has none; allowed: other modes")])
+        pos = np.asarray(ctx.source_positions_um, np.float64)
+        pop = np.asarray(ctx.population)[np.asarray(ctx.source_cell)]
+        n_pop = len(ctx.population_names)
+        w = np.zeros((pos.shape[0], n_pop + 1, 3))
+        w[np.arange(pos.shape[0]), pop] = pos
+        w[:, n_pop] = pos
+        return w.reshape(pos.shape[0], -1)
+
     def _field_projection(self, params):
         """The source's projection of the field readout rows of the recorded modes among LFP
         and CSD (only when the transmembrane currents themselves are not recorded), or None."""
         p, modes = self.pipeline, self.pipeline.probe.modes
-        if not isinstance(p.source, ProjectingSource) or "sources" in modes or not set(CONTACT_MODES) & set(modes):
+        if not isinstance(p.source, ProjectingSource) or {"sources", "dipole"} & set(modes) \
+                or not set(CONTACT_MODES) & set(modes):
             return None
         matrix = p.field.readout_matrix(params["field"], self._source_positions.shape[0])
         recorded = projected_modes(modes)

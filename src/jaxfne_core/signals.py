@@ -1,7 +1,9 @@
 """Signals: what a probe recorded, with units and time axis; a JAX pytree.
 
 Recorded arrays are (T, X): T rows of ``dt_ms`` each and X cells (spikes, V_m, sources), synapses (weights) or
-contacts (LFP, CSD); batched runs prepend batch axes. **Row time:** row k covers the interval
+contacts (LFP, CSD); ``dipole`` is (T, P + 1, 3): the current dipole moment sum_s i_s r_s of each
+population's sources and of all (last), components x, y and depth (um; a dipole pointing to
+the pia has a negative depth component); batched runs prepend batch axes. **Row time:** row k covers the interval
 (k dt_ms, (k + 1) dt_ms] of simulated time and is stamped at its end, ``(k + 1) * dt_ms`` ms
 (``time_ms``). Without ``probe.sample_interval_ms`` a row is one step, the state after that
 step; with it, ``dt_ms`` is the interval and a row holds the spike count and the mean of every
@@ -29,6 +31,7 @@ class Mode(str, enum.Enum):
     CSD = "CSD"              # per contact
     SOURCES = "sources"      # per source point, transmembrane current
     WEIGHTS = "weights"      # per recorded plastic synapse, |weight| (native weight units)
+    DIPOLE = "dipole"        # per population + total, x/y/depth: current dipole moment (source units x um)
 
 
 MODES = tuple(m.value for m in Mode)

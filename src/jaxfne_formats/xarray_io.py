@@ -18,7 +18,8 @@ from ._context import rebuild_context, receipt_dict, require
 from jaxfne_core.errors import UsageError
 
 DIMS = {"spikes": ("time", "neuron"), "V_m": ("time", "neuron"), "LFP": ("time", "contact"),
-        "CSD": ("time", "contact"), "sources": ("time", "source")}
+        "CSD": ("time", "contact"), "sources": ("time", "source"), "weights": ("time", "synapse"),
+        "dipole": ("time", "dipole_population", "component")}
 
 
 def to_xarray(signals: Signals, receipt=None):
@@ -27,7 +28,7 @@ def to_xarray(signals: Signals, receipt=None):
     ctx = signals.context.model
     data = {}
     for mode, arr in signals.to_numpy().items():
-        if arr.ndim != 2:
+        if arr.ndim != len(DIMS[mode]):
             raise UsageError(f"signal {mode!r} has shape {arr.shape}; to_xarray takes one trial (T, X)")
         dims = ("time", "vm_cell") if mode == "V_m" and ctx.v_m_cells is not None else DIMS[mode]
         data[mode] = xr.Variable(dims, arr, {"units": signals.units.get(mode, "")})
@@ -43,6 +44,9 @@ def to_xarray(signals: Signals, receipt=None):
             coords[f"source_{label}_um"] = ("source", ctx.source_positions_um[:, axis], {"units": "um"})
     if "sources" in data and ctx.source_cell is not None:
         coords["source_cell"] = ("source", np.asarray(ctx.source_cell))
+    if "dipole" in data:
+        coords["dipole_population"] = ("dipole_population", np.array(list(ctx.population_names) + ["total"]))
+        coords["component"] = ("component", np.array(["x", "y", "depth"]))
     if ctx.v_m_cells is not None:
         coords["vm_cell_index"] = ("vm_cell", np.asarray(ctx.v_m_cells))
     attrs = {"dt_ms": signals.dt_ms, "t0_ms": signals.t0_ms, "generated_by": "jaxfne",

@@ -15,6 +15,7 @@ from pathlib import Path
 import attrs
 
 from jaxfne_analysis.figures import run_figures, tune_history_png
+from jaxfne_analysis.motif import event_times_ms, run_motif_report
 from jaxfne_core.cli import load_pipeline
 from jaxfne_core.errors import ConfigError, MissingExtraError, SimulationDivergedError, UsageError
 from jaxfne_core.io import to_json_text, write_npz_atomic
@@ -75,9 +76,13 @@ def _run(args) -> int:
         if args.nwb:
             write_nwb(signals, staging / "signals.nwb", receipt)
             written.append("signals.nwb")
+        events = event_times_ms(getattr(model.pipeline.source.options, "inputs", None))
+        motif = run_motif_report(signals, events) if "LFP" in signals else None
+        if motif is not None:
+            summary["motif"] = motif.summary()
         if not args.no_figures:
             try:
-                for name, png in run_figures(signals).items():
+                for name, png in run_figures(signals, events).items():
                     (staging / name).write_bytes(png)
                     written.append(name)
             except MissingExtraError as e:
