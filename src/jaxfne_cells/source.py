@@ -23,13 +23,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.validators import FieldValueError, number
+from jaxfne_core.validators import FieldValueError, number, one_of, optional
 from jaxfne_emitters.synapses import ReceptorExponentialSource, ReceptorOptions
 
 from .cable import compartmentalise
 from .morphology import MORPHOLOGIES, from_swc, with_apical_reach
 
 DEFAULT_TARGET = {True: "proximal", False: "perisomatic"}      # by the receptor's sign
+FIELD_SCHEMES = ("per_cell", "population_kernel")
+DEFAULT_KERNEL_BIN_UM = 50.0
 
 
 def _check_targets(inst, attr, value):
@@ -73,19 +75,29 @@ class CableOptions(ReceptorOptions):
     tuft_depth_um: population (name or class) -> depth (um from the pia) its apical tree
     reaches from the population's mean soma depth; the apical sections' lengths are scaled by
     one factor per population (hnn-core's L5 cell, 1.9 mm tall, would otherwise leave the
-    cortex from an L5 soma)."""
+    cortex from an L5 soma). field_scheme: ``per_cell`` (exact: every cell's cable) or
+    ``population_kernel`` (the field of each population's cells whose somata share a depth
+    bin of ``kernel_depth_bin_um``, default 50 um: one cable driven by their summed synaptic
+    currents, seen through their mean field matrix; an approximation in the manner of
+    LFPykernels, exact when the bin's cells share one position, refusing ``sources`` and
+    ``dipole``)."""
 
     morphologies: Optional[dict[str, str]] = None
     swc_files: Optional[dict[str, str]] = None
     targets: Optional[dict[str, str]] = attrs.field(default=None, validator=_check_targets)
     compartment_um: float = attrs.field(default=100.0, validator=number(1.0, 5000.0))
     tuft_depth_um: Optional[dict[str, float]] = attrs.field(default=None, validator=_check_tuft_depths)
+    field_scheme: str = attrs.field(default="per_cell", validator=one_of(*FIELD_SCHEMES))
+    kernel_depth_bin_um: Optional[float] = attrs.field(default=None, validator=optional(number(0.0, 5000.0, lo_open=True)))
 
     def __attrs_post_init__(self):
         super().__attrs_post_init__()
         if self.offset_um:
             raise FieldValueError("offset_um", "synaptic sites lie on the morphology in the 'cable' source; "
                                   "allowed: 'targets' (a section group, a section or a depth range)")
+        if self.field_scheme == "per_cell" and self.kernel_depth_bin_um is not None:
+            raise FieldValueError("kernel_depth_bin_um", "applies to field_scheme 'population_kernel'; "
+                                  "allowed: unset with 'per_cell'")
         clash = sorted(set(self.swc_files or {}) & set(MORPHOLOGIES))
         if clash:
             raise FieldValueError("swc_files", f"{clash} are built-in morphology names; allowed: other names")
@@ -281,6 +293,7 @@ class CableSource(ReceptorExponentialSource):
             incidence[np.arange(cable.edges.shape[0]), cable.edges[:, 0]] = 1.0
             incidence[np.arange(cable.edges.shape[0]), cable.edges[:, 1]] = -1.0
             cable_params.append({"cells": jnp.asarray(cells), "phi_t": jnp.asarray(phi.T, jnp.float32),
+                                 "group": jnp.asarray(self._groups(circuit, cells), jnp.int32),
                                  "input": jnp.asarray(place @ gamma.T, jnp.float32),
                                  "difference": jnp.asarray(incidence.T, jnp.float32),
                                  "g_axial": jnp.asarray(cable.g_axial_uS, jnp.float32),
@@ -288,12 +301,21 @@ class CableSource(ReceptorExponentialSource):
         return {"syn": syn, "cable": tuple(cable_params)}
 
     def init_state(self, params):
-        return {"syn": super().init_state(params["syn"]),
-                "cable": tuple(jnp.zeros((p["cells"].shape[0], p["phi_t"].shape[0]), jnp.float32)
-                               for p in params["cable"])}
+        """Synaptic state and each cell's cable (none with population_kernel: its groups'
+        cables are the projected state)."""
+        cables = () if self.projection_only else tuple(
+            jnp.zeros((p["cells"].shape[0], p["phi_t"].shape[0]), jnp.float32) for p in params["cable"])
+        return {"syn": super().init_state(params["syn"]), "cable": cables}
 
     def step(self, params, state, spikes, v=None, *, t=None, key=None, drive=None):
+        """The synapses, then every cell's cable: -> (state, i_syn (N,), transmembrane (S,)).
+        With population_kernel no cell's cable is kept (the model refuses ``sources`` and
+        ``dipole``, and a field reads the groups' projection), so this path, taken only
+        when no field is read, returns zero transmembrane currents."""
         syn, i_syn, base = super().step(params["syn"], state["syn"], spikes, v, t=t, key=key, drive=drive)
+        if self.projection_only:
+            n_sources = sum(p["cells"].shape[0] * p["phi_t"].shape[0] for p in params["cable"])
+            return {**state, "syn": syn}, i_syn, jnp.zeros((n_sources,), jnp.float32)
         n = i_syn.shape[0]
         current = -base[n:].reshape(-1, n)            # (C, N) channel currents into the cells (calibrated)
         voltages, out = [], []
@@ -311,8 +333,112 @@ class CableSource(ReceptorExponentialSource):
             out.append((axial @ p["scatter"]).reshape(-1))
         return {"syn": syn, "cable": tuple(voltages)}, i_syn, jnp.concatenate(out)
 
+    # ------------------------------------------------------------------ population kernels
+    @property
+    def projection_only(self) -> bool:
+        return self.options.field_scheme == "population_kernel"
+
+    def _groups(self, circuit, cells) -> np.ndarray:
+        """(n,) the kernel group of each of a cable's cells: its population, its soma's depth
+        bin and its bin of distance from the column's axis (both ``kernel_depth_bin_um`` wide),
+        numbered from 0 in order of appearance."""
+        bin_um = self.options.kernel_depth_bin_um or DEFAULT_KERNEL_BIN_UM
+        pos = circuit.positions_um[cells]
+        radius = np.hypot(pos[:, 0], pos[:, 1])
+        key = np.stack([circuit.population[cells], np.floor(pos[:, 2] / bin_um).astype(np.int64),
+                        np.floor(radius / bin_um).astype(np.int64)], axis=1)
+        _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        order = np.argsort(np.argsort(first))            # groups numbered by their first cell
+        return order[group.ravel()]
+
     def field_projection(self, params, matrix):
-        return None          # the cable's state is not one decaying state per channel
+        """population_kernel: all cables' kernel groups as one block system (compartments
+        padded to the largest cable, K): per group g its cable's step Phi_g (K, K), its cells
+        (members: circuit indices padded with N), the input map of each channel onto its
+        compartments (C, K), or per member with depth targets (L, C, K), and its readout
+        R_g = (mean over its cells of their (R, K) block of ``matrix``) times -L (their
+        transmembrane currents from V), stored (K, R). The projected state is each group's
+        summed V (G, K). Point cells have no field and no group. per_cell: None (the cable's
+        state is not one decaying state per channel)."""
+        if self.options.field_scheme != "population_kernel":
+            return None
+        m = np.asarray(matrix, np.float64)
+        r, n_cells, offset = m.shape[0], int(np.asarray(params["syn"]["pre_gain"]).shape[0]), 0
+        classes = []
+        for p in params["cable"]:
+            n, k = p["cells"].shape[0], p["phi_t"].shape[0]
+            block = m[:, offset:offset + n * k].reshape(r, n, k)
+            offset += n * k
+            if k > 1:
+                classes.append((p, block))
+        kmax = max([p["phi_t"].shape[0] for p, _ in classes], default=1)
+        per_member = any(np.asarray(p["input"]).ndim == 3 for p, _ in classes)
+        phis, inputs, readouts, members = [], [], [], []
+        for p, block in classes:
+            n, k = block.shape[1], block.shape[2]
+            group = np.asarray(p["group"])
+            g = int(group.max()) + 1
+            counts = np.bincount(group, minlength=g)
+            local = np.full((g, int(counts.max())), n, np.int64)        # padded with n (a zero row)
+            order = np.argsort(group, kind="stable")
+            local[group[order], np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)] = order
+            members.append(np.append(np.asarray(p["cells"]), n_cells)[local])
+            mean = np.zeros((g, r, k))
+            np.add.at(mean, group, np.moveaxis(block, 1, 0))
+            mean /= counts[:, None, None]
+            neg_lap = (np.asarray(p["difference"], np.float64) * np.asarray(p["g_axial"], np.float64)[None, :]) \
+                @ np.asarray(p["scatter"], np.float64)                     # (K, K): i = V @ neg_lap
+            readout = np.zeros((g, kmax, r))
+            readout[:, :k] = np.einsum("kj,grj->gkr", neg_lap, mean)
+            readouts.append(readout)
+            phi = np.zeros((kmax, kmax))
+            phi[:k, :k] = np.asarray(p["phi_t"])
+            phis.append(np.broadcast_to(phi, (g, kmax, kmax)))
+            into = np.asarray(p["input"], np.float64)
+            if per_member:                           # (g, L, C, K): each member's own placement
+                cell_input = into if into.ndim == 3 else np.broadcast_to(into, (n,) + into.shape)
+                cell_input = np.concatenate([cell_input, np.zeros((1,) + cell_input.shape[1:])])
+                full = np.zeros(local.shape + (into.shape[-2], kmax))
+                full[..., :k] = cell_input[local]
+            else:
+                full = np.zeros((g, into.shape[0], kmax))
+                full[..., :k] = into
+            inputs.append(full)
+        if not classes:                              # only point cells: no field at all
+            return None
+        width = max(x.shape[1] for x in members)
+        members = np.concatenate([np.pad(x, ((0, 0), (0, width - x.shape[1])), constant_values=n_cells)
+                                  for x in members])
+        if per_member:
+            inputs = [np.pad(x, ((0, 0), (0, width - x.shape[1]), (0, 0), (0, 0))) for x in inputs]
+        f32 = lambda x: jnp.asarray(np.concatenate(x), jnp.float32)
+        out = {"phi": f32(phis), "input": f32(inputs), "readout": f32(readouts),
+               "members": jnp.asarray(members, jnp.int32)}
+        out["state0"] = jnp.zeros(out["readout"].shape[:2], jnp.float32)
+        return out
+
+    def step_projected(self, params, projection, state, projected, spikes, v=None, *, t=None, key=None,
+                       drive=None):
+        """population_kernel: the synapses as in :meth:`step`; each kernel group's cable is
+        driven by its cells' summed currents, and the field is the sum of the groups' readouts
+        (one batched step for all groups)."""
+        syn_p = params["syn"]
+        if self.is_kinetic(syn_p):                    # the channel currents without forming the sources
+            syn, i_syn, per_channel = self._advance_kinetic(syn_p, state["syn"], spikes, v, t, key, drive)
+            current = syn_p["calibration"] * per_channel.reshape(-1, i_syn.shape[0])
+        else:
+            syn, i_syn, base = ReceptorExponentialSource.step(self, syn_p, state["syn"], spikes, v, t=t, key=key,
+                                                              drive=drive)
+            current = -base[i_syn.shape[0]:].reshape(-1, i_syn.shape[0])
+        # current: (C, N) channel currents into the cells (calibrated); column N reads 0 (padding)
+        padded = jnp.concatenate([current, jnp.zeros((current.shape[0], 1), current.dtype)], axis=1)
+        got = padded[:, projection["members"]]                                       # (C, G, L)
+        if projection["input"].ndim == 4:
+            drive_k = jnp.einsum("cgl,glck->gk", got, projection["input"])
+        else:
+            drive_k = jnp.einsum("cg,gck->gk", got.sum(axis=2), projection["input"])
+        vg = jnp.einsum("gk,gkj->gj", projected, projection["phi"]) + drive_k
+        return {**state, "syn": syn}, vg, i_syn, jnp.einsum("gk,gkr->r", vg, projection["readout"])
 
     def recorded_weights(self, params, state):
         return super().recorded_weights(params["syn"], state["syn"])

@@ -77,15 +77,16 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], drive, step_key, dt, **noise)
             membrane = emitter.membrane_currents(params["emitter"], em_state)
             src_state, i_tm = source.step_membrane(params["source"], carry["source"], spikes, membrane)
-        elif "projection" in params:
-            src_state, projected, i_syn, values = source.step_projected(
-                params["source"], params["projection"], carry["source"], carry["projected"], carry["spikes"])
-            em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
-                                               step_key, dt, **noise)
         else:
             v_pre = (emitter.membrane_potential(carry["emitter"]),) if source.needs_voltage else ()
             clock = {"t": t, "key": key, "drive": drive_t} if source.needs_clock else {}
-            src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"], *v_pre, **clock)
+            if "projection" in params:
+                src_state, projected, i_syn, values = source.step_projected(
+                    params["source"], params["projection"], carry["source"], carry["projected"], carry["spikes"],
+                    *v_pre, **clock)
+            else:
+                src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"], *v_pre,
+                                                     **clock)
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
                                                step_key, dt, **noise)
         # any non-finite v: v * 0 is 0 for every finite v and NaN otherwise, so the sum cannot

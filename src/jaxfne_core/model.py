@@ -85,6 +85,11 @@ class Model:
         if "weights" in st.probe.modes and not st.source.records_weights:
             raise ConfigError([("$.probe.modes", f"'weights' records plastic synapses, but source "
                                 f"{st.source.name!r} has none; allowed: a source with plasticity rules")])
+        per_source = sorted({"sources", "dipole"} & set(st.probe.modes))
+        if per_source and isinstance(st.source, ProjectingSource) and st.source.projection_only:
+            raise ConfigError([("$.probe.modes", f"{per_source} need each source's current, but source "
+                                f"{st.source.label!r} forms only its field's projection; allowed: the other "
+                                "modes, or the source's exact scheme")])
         self._weight_synapses = (np.asarray(st.source.recorded_synapses(self.circuit))
                                  if "weights" in st.probe.modes else None)
         unknown = sorted(set(self.tuned) - set(self.tunables()))

@@ -320,9 +320,16 @@ class ProjectingSource(Source):
         rows, LFP first)."""
 
     @abc.abstractmethod
-    def step_projected(self, params, projection, state, projected_state, spikes):
-        """Like :meth:`step`, with the field readout: returns ``(state, projected_state,
+    def step_projected(self, params, projection, state, projected_state, spikes, *args, **clock):
+        """Like :meth:`step` (with ``v`` and the clock keywords when :attr:`needs_voltage` /
+        :attr:`needs_clock`), with the field readout: returns ``(state, projected_state,
         synaptic_current (N,), values (R,))`` with values = matrix @ transmembrane."""
+
+    @property
+    def projection_only(self) -> bool:
+        """True when this source's field exists only as its projection (an approximation that
+        forms no per-source currents): recording ``sources`` or ``dipole`` is then refused."""
+        return False
 
 
 class MembraneSource(Source):

@@ -570,9 +570,10 @@ class _ChannelSource(ProjectingSource):
         return {"rows": jnp.asarray(rows), "table": jnp.asarray(np.concatenate([table, field], axis=1)),
                 "state0": jnp.zeros((base + c * r,), jnp.float32)}
 
-    def step_projected(self, params, projection, state, projected, spikes):
+    def step_projected(self, params, projection, state, projected, spikes, v=None, *, t=None, key=None, drive=None):
         """The step with the field projected: ``projected`` is the whole flat state (synaptic
-        state, scratch, z) and ``state`` passes through unused."""
+        state, scratch, z) and ``state`` passes through unused. Only the fast path projects
+        (no conductances, no inputs), so ``v`` and the clock are not read."""
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
         base, r = params["state0"].shape[0], projection["rows"].shape[1]
         projected, i_syn = self._advance(params, projected, spikes, projection["table"])
