@@ -430,13 +430,12 @@ class CableSource(ReceptorExponentialSource):
             syn, i_syn, base = ReceptorExponentialSource.step(self, syn_p, state["syn"], spikes, v, t=t, key=key,
                                                               drive=drive)
             current = -base[i_syn.shape[0]:].reshape(-1, i_syn.shape[0])
-        # current: (C, N) channel currents into the cells (calibrated); column N reads 0 (padding)
-        padded = jnp.concatenate([current, jnp.zeros((current.shape[0], 1), current.dtype)], axis=1)
-        got = padded[:, projection["members"]]                                       # (C, G, L)
+        # current: (C, N) channel currents into the cells (calibrated); the padding index N reads 0
+        got = jnp.take(current, projection["members"], axis=1, mode="fill", fill_value=0.0)   # (C, G, L)
         if projection["input"].ndim == 4:
             drive_k = jnp.einsum("cgl,glck->gk", got, projection["input"])
         else:
-            drive_k = jnp.einsum("cg,gck->gk", got.sum(axis=2), projection["input"])
+            drive_k = jnp.einsum("cgl,gck->gk", got, projection["input"])
         vg = jnp.einsum("gk,gkj->gj", projected, projection["phi"]) + drive_k
         return {**state, "syn": syn}, vg, i_syn, jnp.einsum("gk,gkr->r", vg, projection["readout"])
 
