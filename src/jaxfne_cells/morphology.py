@@ -153,20 +153,20 @@ def with_apical_reach(morph: Morphology, reach_um: float) -> Morphology:
     a pyramidal cell fitted to its layer's distance from the pia, as hybridLFPy fits its
     reconstructed cells to the column). Morphologies without apical sections are refused."""
     names = morph.groups.get("apical", ())
+    if morph.endpoints is not None:
+        raise ConfigError([("$.source.tuft_depth_um", f"morphology {morph.name!r} comes from points (SWC); "
+                            "allowed: the built-in pyramidal cells")])
     now = apical_reach_um(morph)
     if not names or now <= 0:
-        raise ConfigError([("$.source.apical_reach_um", f"morphology {morph.name!r} has no apical tree to scale; "
+        raise ConfigError([("$.source.tuft_depth_um", f"morphology {morph.name!r} has no apical tree to scale; "
                             "allowed: pyramidal morphologies (an 'apical' group reaching up)")])
     ends = morph.section_endpoints()
     soma_top = float(ends[0, :, 2].max())
     if not reach_um > soma_top:
-        raise ConfigError([("$.source.apical_reach_um", f"{reach_um:g} um for {morph.name!r} does not clear its soma "
+        raise ConfigError([("$.source.tuft_depth_um", f"{reach_um:g} um for {morph.name!r} does not clear its soma "
                             f"(top {soma_top:.3g} um above the centre); allowed: > {soma_top:.3g} um")])
     factor = (reach_um - soma_top) / (now - soma_top)
     mine = np.isin(np.asarray(morph.names), list(names))
-    if morph.endpoints is not None:
-        raise ConfigError([("$.source.apical_reach_um", f"morphology {morph.name!r} comes from points (SWC); "
-                            "allowed: the built-in pyramidal cells")])
     return attrs.evolve(morph, length_um=np.where(mine, morph.length_um * factor, morph.length_um))
 
 

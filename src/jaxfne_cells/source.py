@@ -76,11 +76,11 @@ class CableOptions(ReceptorOptions):
     reaches from the population's mean soma depth; the apical sections' lengths are scaled by
     one factor per population (hnn-core's L5 cell, 1.9 mm tall, would otherwise leave the
     cortex from an L5 soma). field_scheme: ``per_cell`` (exact: every cell's cable) or
-    ``population_kernel`` (the field of each population's cells whose somata share a depth
-    bin of ``kernel_depth_bin_um``, default 50 um: one cable driven by their summed synaptic
-    currents, seen through their mean field matrix; an approximation in the manner of
-    LFPykernels, exact when the bin's cells share one position, refusing ``sources`` and
-    ``dipole``)."""
+    ``population_kernel`` (the cells of a population whose somata share a depth bin and a bin
+    of distance from the column's axis, both ``kernel_depth_bin_um`` wide, default 50 um: one
+    cable driven by their summed synaptic currents, seen through their mean field matrix; an
+    approximation in the manner of LFPykernels, exact when a bin holds one cell; it refuses
+    the ``sources`` and ``dipole`` modes)."""
 
     morphologies: Optional[dict[str, str]] = None
     swc_files: Optional[dict[str, str]] = None

@@ -149,7 +149,7 @@ class Model:
         cal = getattr(self.claims.get("source_calibration"), "value", "native")
         native = getattr(self.emitter.provides({}).get("source_calibration"), "value", "native")
         out = {"spikes": "1", "V_m": "mV", "sources": cal, "weights": native,
-               "dipole": f"{cal}*um" if cal != "native" else "native*um"}
+               "dipole": f"{cal}*um"}
         if self.pipeline.field is not None:
             out.update(self.pipeline.field.units(self.claims))
         return {k: v for k, v in out.items() if k in self.pipeline.probe.modes}

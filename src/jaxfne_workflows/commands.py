@@ -76,7 +76,7 @@ def _run(args) -> int:
         if args.nwb:
             write_nwb(signals, staging / "signals.nwb", receipt)
             written.append("signals.nwb")
-        events = event_times_ms(getattr(model.pipeline.source.options, "inputs", None))
+        events = event_times_ms(getattr(getattr(model.pipeline.source, "options", None), "inputs", None))
         motif = run_motif_report(signals, events) if "LFP" in signals else None
         if motif is not None:
             summary["motif"] = motif.summary()
