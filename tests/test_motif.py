@@ -19,6 +19,7 @@ from jaxfne_analysis.motif import (earliest_sink, epochs, event_times_ms, motif_
 from jaxfne_analysis.reference import signals_dipole_moment
 from jaxfne_cells.morphology import apical_reach_um, l5_pyramidal, point, with_apical_reach
 from jaxfne_core.errors import ConfigError
+from jaxfne_formats import to_xarray
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "spectrolaminar_motif_column.jcfg.json"
@@ -140,6 +141,9 @@ def test_dipole_signal_equals_the_dipole_of_the_recorded_sources():
     assert np.abs(d - ref).max() <= 1e-5 * np.abs(ref).max()
     assert np.allclose(d[:, :-1].sum(axis=1), d[:, -1], rtol=1e-5, atol=1e-6 * np.abs(d).max())
     assert sig.units["dipole"] == "native*um" == sig.units["sources"] + "*um"     # uncalibrated
+    ds = to_xarray(sig)
+    assert ds["dipole"].dims == ("time", "dipole_population", "component")
+    assert list(ds["dipole_population"].values)[-1] == "total" and list(ds["component"].values) == ["x", "y", "depth"]
 
 
 def _motif(cfg, seed=1):
