@@ -4,7 +4,7 @@ contacts, line-source field), run with and without the field.
 
     python benchmarks/cable_field_cost.py [--scale 11] [--t-ms 500] [--reps 2]
 
-Rows (run time after compile, median of --reps runs; field_share = 1 - the cable source's run
+Rows (run time after compile, median of --reps alternating rounds; field_share = 1 - the cable source's run
 without a field / its run with it; share_vs_point_synapses = 1 - the point-synapse run / it):
 - ``no field``: the same network, synapses and inputs (``receptor_exponential``), spikes only;
 - ``cable, no field``: the cable source's synapses (one channel per receptor and target: the
@@ -69,42 +69,51 @@ def variant(cfg: dict, name: str) -> dict:
     return cfg
 
 
-def timed(cfg: dict, reps: int):
+def compiled(cfg: dict):
+    """The model, compiled and run once (its signals)."""
     model = jtfne.construct(jtfne.config_from_dict(cfg))
     sig = model.simulate(progress=False)
-    np.asarray(sig["spikes"])                                          # compile and first run
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        sig = model.simulate(progress=False)
-        for a in sig.arrays.values():
-            np.asarray(a)
-        times.append(time.perf_counter() - t0)
-    return model, sig, statistics.median(times)
+    np.asarray(sig["spikes"])
+    return model, sig
+
+
+def one_run(model) -> float:
+    t0 = time.perf_counter()
+    sig = model.simulate(progress=False)
+    for a in sig.arrays.values():
+        np.asarray(a)
+    return time.perf_counter() - t0
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=int, default=11)
     ap.add_argument("--t-ms", type=float, default=500.0)
-    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=5, help="rounds; each round runs every variant once, in turn")
     ap.add_argument("--skip-per-cell", action="store_true", help="leave out the exact per-cell run")
     args = ap.parse_args(argv)
     cfg = scaled(json.loads(CONFIG.read_text(encoding="utf-8")), args.scale, args.t_ms)
     names = ["no field", "cable, no field", "cable population_kernel"] + ([] if args.skip_per_cell
                                                                           else ["cable per_cell"])
-    out, lfp = {}, {}
+    models, lfp = {}, {}
     for name in names:
-        model, sig, t = timed(variant(cfg, name), args.reps)
-        out[name] = t
+        models[name], sig = compiled(variant(cfg, name))
         if "LFP" in sig:
             lfp[name] = np.asarray(sig["LFP"], np.float64)
-        ref = out["no field"]
+    times = {name: [] for name in names}
+    for _ in range(args.reps):                    # alternating rounds: slow drifts hit every variant alike
+        for name in names:
+            times[name].append(one_run(models[name]))
+    out = {name: statistics.median(t) for name, t in times.items()}
+    for name in names:
+        t, model = out[name], models[name]
         row = {"variant": name, "cells": model.n_cells, "sources": int(model.source_positions_um.shape[0]),
-               "t_ms": args.t_ms, "run_s": round(t, 3),
-               "share_vs_point_synapses": round(max(t - ref, 0.0) / t, 3)}
-        if name.startswith("cable ") and "cable, no field" in out:
+               "t_ms": args.t_ms, "run_s": round(t, 3), "rounds": args.reps,
+               "share_vs_point_synapses": round(max(t - out["no field"], 0.0) / t, 3)}
+        if name.startswith("cable ") and name != "cable, no field":
             row["field_share"] = round(max(t - out["cable, no field"], 0.0) / t, 3)
+            paired = [1 - a / b for a, b in zip(times["cable, no field"], times[name])]
+            row["field_share_paired_median"] = round(statistics.median(paired), 3)
         if name == "cable per_cell" and "cable population_kernel" in lfp:
             a, b = lfp["cable per_cell"], lfp["cable population_kernel"]
             row["kernel_min_contact_corr"] = round(min(np.corrcoef(a[:, c], b[:, c])[0, 1] for c in range(a.shape[1])), 4)
