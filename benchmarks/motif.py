@@ -1,7 +1,8 @@
 """The spectrolaminar motif in silico: FLIP on the trial-averaged relative power of the
 motif column (examples/spectrolaminar_motif_column.jcfg.json) for several seeds, under each
 probe reference, with the two ablations (no deep SST -> pyramid inhibition; point cells with
-the somatic return) and the evoked CSD's earliest sink.
+the somatic return), the evoked CSD's earliest sink, and (``--variants population_kernel``)
+the same column through the cable source's approximate population-kernel field.
 
     python benchmarks/motif.py [--seeds 1 2 3 4 5] [--json out.json]
 
@@ -34,6 +35,9 @@ def variant(cfg: dict, name: str) -> dict:
     elif name == "point_cells_somatic_return":
         cfg["source"] = {k: v for k, v in cfg["source"].items() if k not in CABLE_ONLY}
         cfg["source"]["kind"] = "receptor_exponential"
+    elif name == "population_kernel":          # the same column through the approximate field scheme
+        cfg["source"]["field_scheme"] = "population_kernel"
+        cfg["probe"]["modes"] = [m for m in cfg["probe"]["modes"] if m not in ("dipole", "sources")]
     elif name != "full":
         raise ValueError(name)
     return cfg
