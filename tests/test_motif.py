@@ -166,6 +166,11 @@ def test_the_motif_column_shows_the_motif_and_loses_it_without_the_deep_generato
         assert rep.flip[ref].upright, (ref, rep.flip[ref])
     assert 600.0 <= rep.crossover_um["infinity"] <= 900.0
     assert 750.0 <= rep.sink.depth_um <= 1050.0 and rep.sink.latency_ms <= 10.0
+    n_pop = 11                                            # 4 layers' populations; then the total
+    assert rep.evoked_dipole.shape == rep.evoked_csd.shape[:1] + (n_pop + 1,) == (550, 12)
+    assert np.allclose(rep.evoked_dipole[:, :-1].sum(axis=1), rep.evoked_dipole[:, -1],
+                       atol=1e-4 * np.abs(rep.evoked_dipole).max())
+    assert rep.evoked_time_ms[50] == 1.0                  # the first row after the volley ends 1 ms on
     ablated = copy.deepcopy(cfg)
     ablated["network"]["pathways"] = [p for p in cfg["network"]["pathways"]
                                       if not (p["pre"] in ("L5_SST", "L6_SST") and p["post"].endswith("_E"))]

@@ -8,7 +8,7 @@ import numpy as np
 
 from jaxfne_core.errors import MissingExtraError
 
-from .motif import MOTIF_BASELINE_MS, MOTIF_TRIAL_MS, epochs, run_motif_report
+from .motif import run_motif_report
 
 
 def _plt():
@@ -119,22 +119,16 @@ def tune_history_png(report) -> bytes:
     return _png(fig)
 
 
-def run_figures(signals, events_ms=None) -> dict:
-    """name -> PNG bytes for every figure the recorded modes allow; with volley times
-    ``events_ms`` (ms) and an LFP long enough for trials, the motif figure too."""
+def run_figures(signals, events_ms=None, motif=None) -> dict:
+    """name -> PNG bytes for every figure the recorded modes allow; with a motif report
+    (``motif``, or computed from volley times ``events_ms`` in ms), the motif figure too."""
     out = {}
     if "dipole" in signals:
         out["dipole.png"] = dipole_png(signals)
-    report = run_motif_report(signals, events_ms)
+    report = motif if motif is not None else run_motif_report(signals, events_ms)
     if report is not None:
-        dip = None
-        if "dipole" in signals:
-            d = np.asarray(signals["dipole"], np.float64)[..., 2]
-            dip = epochs(d, signals.dt_ms, signals.t0_ms, events_ms, -MOTIF_BASELINE_MS,
-                         MOTIF_BASELINE_MS + MOTIF_TRIAL_MS).mean(axis=0)
-            dip = dip - dip[:int(round(MOTIF_BASELINE_MS / signals.dt_ms))].mean(axis=0)
-        out["laminar_motif.png"] = motif_png(report, dip, report.evoked_time_ms,
-                                             list(signals.context.model.population_names) + ["total"])
+        out["laminar_motif.png"] = motif_png(report, list(signals.context.model.population_names) + ["total"],
+                                             pretty_units(signals.units.get("dipole", "")).replace("*um", " µm"))
     if "spikes" in signals:
         out["raster.png"] = raster_png(signals)
     if "LFP" in signals:
@@ -233,15 +227,16 @@ def dipole_png(signals) -> bytes:
     return _png(fig)
 
 
-def motif_png(report, dipole=None, dipole_time_ms=None, dipole_names=()) -> bytes:
+def motif_png(report, dipole_names=(), dipole_units="nA µm") -> bytes:
     """A motif report (:mod:`jaxfne_analysis.motif`): trial-averaged relative power with FLIP's
-    profiles and crossover, the evoked CSD with its earliest sink, and (if given, (L, P + 1)
-    evoked depth components) the populations' evoked dipoles."""
+    profiles and crossover (monopolar when the report has it), the evoked CSD with its earliest
+    sink, and the populations' evoked dipoles when the report has them."""
     plt = _plt()
-    panels = 3 + (dipole is not None)
+    panels = 3 + (report.evoked_dipole is not None)
     fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 4.6))
     ref = "infinity" if "infinity" in report.flip else next(iter(report.flip))
     r, rel, z, f = report.flip[ref], report.relative[ref], report.depths_um[ref], report.freqs
+    t, zc = report.evoked_time_ms, report.contact_depths_um
     sel = f <= 150
     im = axes[0].pcolormesh(f[sel], z, rel[:, sel], shading="nearest", cmap="viridis", vmin=0, vmax=1)
     fig.colorbar(im, ax=axes[0], label="relative power")
@@ -255,28 +250,26 @@ def motif_png(report, dipole=None, dipole_time_ms=None, dipole_names=()) -> byte
     axes[1].set(xlabel="relative power", title=f"FLIP ({ref}): {text}")
     axes[1].legend(fontsize=7, loc="lower right")
     if report.evoked_csd is not None:
-        c, t = report.evoked_csd, report.evoked_time_ms
+        c = report.evoked_csd
         lim = float(np.percentile(np.abs(c), 99.5)) or 1.0
-        axes[2].imshow(c.T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, extent=[t[0], t[-1], z[-1], z[0]]
-                       if ref != "bipolar" else None)
-        axes[2].set_xlim(t[0], min(t[-1], 150.0))
+        axes[2].imshow(c.T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, extent=[t[0], t[-1], zc[-1], zc[0]])
         s = report.sink
         if s is not None and s.depth_um is not None:
             axes[2].plot([s.latency_ms], [s.depth_um], "k*", ms=12, label=f"earliest sink {s.depth_um:.0f} µm, "
                          f"{s.latency_ms:.0f} ms")
             axes[2].legend(fontsize=7, loc="lower right")
-        axes[2].set(xlabel="time from volley (ms)", title="evoked CSD (blue: sink)")
+    axes[2].set(xlabel="time from volley (ms)", title="evoked CSD (blue: sink)", xlim=(t[0], min(t[-1], 150.0)))
     for a in axes[:3]:
         if cross is not None:
             a.axhline(cross, color="w" if a is axes[0] else "k", ls="--", lw=1)
-        a.set_ylim(z.max() + 50, z.min() - 50)
-    if dipole is not None:
+        a.set_ylim(max(z.max(), zc.max()) + 50, min(z.min(), zc.min()) - 50)
+    if report.evoked_dipole is not None:
         ax = axes[3]
         for p, name in enumerate(dipole_names):
-            ax.plot(dipole_time_ms, -dipole[:, p], lw=1.6 if name == "total" else 0.8,
+            ax.plot(t, -report.evoked_dipole[:, p], lw=1.6 if name == "total" else 0.8,
                     color="k" if name == "total" else None, label=name)
-        ax.set(xlabel="time from volley (ms)", ylabel="dipole toward the pia (nA µm)", title="evoked dipole")
-        ax.set_xlim(dipole_time_ms[0], min(dipole_time_ms[-1], 150.0))
+        ax.set(xlabel="time from volley (ms)", ylabel=f"dipole toward the pia [{dipole_units}]",
+               title="evoked dipole", xlim=(t[0], min(t[-1], 150.0)))
         ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
     return _png(fig)

@@ -104,7 +104,9 @@ class MotifReport:
     """The motif analysis of one run (module docstring). flip: reference -> FlipResult;
     crossover_um: reference -> the crossover's depth (None: no motif or no crossover);
     freqs (F,) and relative (reference -> (C', F)) the trial-averaged relative power;
-    depths (reference -> (C',) um); evoked_csd (L, C) from baseline_ms before the volley."""
+    depths (reference -> (C',) um); contact_depths_um (C,); evoked_csd (L, C) and
+    evoked_dipole (L, P + 1; the dipoles' depth components) from baseline_ms before the volley,
+    baseline removed, at evoked_time_ms (L,) from the volley."""
 
     n_trials: int
     trial_ms: float
@@ -114,8 +116,10 @@ class MotifReport:
     relative: dict
     depths_um: dict
     sink: Optional[EarliestSink]
-    evoked_csd: Optional[np.ndarray]
-    evoked_time_ms: Optional[np.ndarray]
+    contact_depths_um: np.ndarray
+    evoked_time_ms: np.ndarray
+    evoked_csd: Optional[np.ndarray] = None
+    evoked_dipole: Optional[np.ndarray] = None
 
     def summary(self) -> dict:
         """JSON-ready: per reference, found/upright/G/window/crossover depth; the sink."""
@@ -135,11 +139,18 @@ def _crossover_depth(result: FlipResult, depths) -> Optional[float]:
     return float(np.interp(result.crossover_channel, np.arange(len(depths)), depths))
 
 
+def _evoked(x, dt_ms, t0_ms, events_ms, baseline_ms, trial_ms):
+    """Trial average of (T, X) from baseline_ms before each volley, minus its baseline mean."""
+    c = epochs(x, dt_ms, t0_ms, events_ms, -baseline_ms, baseline_ms + trial_ms).mean(axis=0)
+    return c - c[:int(round(baseline_ms / dt_ms))].mean(axis=0, keepdims=True)
+
+
 def motif_report(lfp, dt_ms: float, t0_ms: float, depths_um, events_ms, trial_ms: float = 500.0, csd=None,
                  references=REFERENCES, baseline_ms: float = 50.0, window_ms: float = 50.0,
-                 threshold_sd: float = 3.0) -> MotifReport:
-    """The motif analysis of a (T, C) LFP (and optionally its (T, C) CSD) recorded from
-    ``t0_ms`` every ``dt_ms``, with volleys at ``events_ms`` (module docstring)."""
+                 threshold_sd: float = 3.0, dipole=None) -> MotifReport:
+    """The motif analysis of a (T, C) LFP (and optionally its (T, C) CSD and (T, P + 1)
+    dipole depth components) recorded from ``t0_ms`` every ``dt_ms``, with volleys at
+    ``events_ms`` (module docstring)."""
     depths = np.asarray(depths_um, np.float64)
     if depths.size < 2:
         raise ConfigError([("depths_um", "the motif needs a laminar probe of at least 2 contacts")])
@@ -153,22 +164,25 @@ def motif_report(lfp, dt_ms: float, t0_ms: float, depths_um, events_ms, trial_ms
         dep[ref] = reference_depths_um(depths, ref)
         flips[ref] = flip(rel[ref], freqs, spacing)
         cross[ref] = _crossover_depth(flips[ref], dep[ref])
-    sink = evoked = t = None
+    nb = int(round(baseline_ms / dt_ms))
+    t = (np.arange(nb + int(round(trial_ms / dt_ms))) - nb + 1) * dt_ms
+    sink = evoked = dip = None
     if csd is not None:
-        c = epochs(csd, dt_ms, t0_ms, events_ms, -baseline_ms, baseline_ms + trial_ms).mean(axis=0)
-        nb = int(round(baseline_ms / dt_ms))
-        evoked = c - c[:nb].mean(axis=0, keepdims=True)
-        t = (np.arange(evoked.shape[0]) - nb + 1) * dt_ms
+        evoked = _evoked(csd, dt_ms, t0_ms, events_ms, baseline_ms, trial_ms)
         sink = earliest_sink(evoked[nb:], dt_ms, depths, evoked[:nb].std(), window_ms, threshold_sd)
-    return MotifReport(int(trials.shape[0]), float(trial_ms), flips, cross, freqs, rel, dep, sink, evoked, t)
+    if dipole is not None:
+        dip = _evoked(dipole, dt_ms, t0_ms, events_ms, baseline_ms, trial_ms)
+    return MotifReport(int(trials.shape[0]), float(trial_ms), flips, cross, freqs, rel, dep, sink, depths, t,
+                       evoked, dip)
 
 
 def signals_motif_report(signals, events_ms, trial_ms: float = 500.0, **options) -> MotifReport:
-    """:func:`motif_report` of a run's Signals (LFP, and CSD when recorded)."""
+    """:func:`motif_report` of a run's Signals (LFP; CSD and dipole when recorded)."""
     depths = signals.context.model.contact_positions_um[:, 2]
     csd = np.asarray(signals["CSD"]) if "CSD" in signals else None
+    dipole = np.asarray(signals["dipole"])[..., 2] if "dipole" in signals else None
     return motif_report(np.asarray(signals["LFP"]), signals.dt_ms, signals.t0_ms, depths, events_ms, trial_ms,
-                        csd, **options)
+                        csd, dipole=dipole, **options)
 
 
 def run_motif_report(signals, events_ms, trial_ms: float = MOTIF_TRIAL_MS):

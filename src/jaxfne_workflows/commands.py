@@ -82,7 +82,7 @@ def _run(args) -> int:
             summary["motif"] = motif.summary()
         if not args.no_figures:
             try:
-                for name, png in run_figures(signals, events).items():
+                for name, png in run_figures(signals, events, motif).items():
                     (staging / name).write_bytes(png)
                     written.append(name)
             except MissingExtraError as e:
