@@ -48,10 +48,10 @@ def test_readme_python_example_runs():
 
 
 def test_stage_contracts_page_is_current_and_complete():
-    from jaxfne_core.contracts_doc import contracts_markdown
+    from jaxfne_workflows.contracts_doc import contracts_markdown
     text = contracts_markdown()
     assert (DOCS / "contracts.md").read_text() == text, \
-        "out of date: python -m jaxfne_core.contracts_doc > docs/contracts.md"
+        "out of date: python -m jaxfne_workflows.contracts_doc > docs/contracts.md"
     assert "(no docstring)" not in text
     for kind in ("emitter", "source", "field", "probe", "objective", "optimizer", "paradigm", "command"):
         assert f"## {kind}: " in text

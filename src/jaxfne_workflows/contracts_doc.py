@@ -8,7 +8,7 @@ import inspect
 
 import attrs
 
-from .stages import STAGE_KINDS, MembraneSource, ProjectingSource, Stage
+from jaxfne_core.stages import STAGE_KINDS, MembraneSource, ProjectingSource, Stage
 
 VARIANTS = {"source": (ProjectingSource, MembraneSource)}
 """Optional base classes of a kind: subclass one to take part in a fast path."""
@@ -55,7 +55,7 @@ def methods_of(cls, stop=(object,)) -> list[dict]:
 def contracts_markdown() -> str:
     lines = ["# Stage contracts", "",
              "Generated from the base classes in `jaxfne_core.stages` by "
-             "`python -m jaxfne_core.contracts_doc > docs/contracts.md`; `tests/test_docs.py` fails when this "
+             "`python -m jaxfne_workflows.contracts_doc > docs/contracts.md`; `tests/test_docs.py` fails when this "
              "page is out of date. A plugin subclasses the base class of its kind (never a built-in stage), "
              "sets `name` and an attrs `Options` class, and registers it through its kind's hook "
              "(see [write a plugin](write-a-plugin.md)). **required** methods are abstract.", ""]
