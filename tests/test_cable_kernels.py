@@ -29,11 +29,18 @@ def exact():
     return jtfne.construct(_cfg()).simulate()
 
 
-def test_one_cell_per_group_equals_the_per_cell_cable(exact):
-    model = jtfne.construct(_cfg(field_scheme="population_kernel", kernel_depth_bin_um=1e-3))
+@pytest.mark.parametrize("targets", [None, {"AMPA": "depth:0-700"}])
+def test_one_cell_per_group_equals_the_per_cell_cable(exact, targets):
+    """Both projected paths: one placement per group (its cells' currents summed by segment)
+    and, with depth targets, one placement per member (gathered)."""
+    extra = {} if targets is None else {"targets": targets}
+    if targets is not None:
+        exact = jtfne.construct(_cfg(**extra)).simulate()
+    model = jtfne.construct(_cfg(field_scheme="population_kernel", kernel_depth_bin_um=1e-3, **extra))
     groups = [int(np.asarray(p["group"]).max()) + 1 for p in model.params(0.1)["source"]["cable"]]
     assert sum(groups) == model.n_cells                           # every cell its own group
-    assert "projection" in model.params(0.1)
+    projection = model.params(0.1)["projection"]
+    assert ("members" in projection) == (targets is not None) and ("cell_group" in projection) == (targets is None)
     sig = model.simulate()
     assert np.array_equal(np.asarray(sig["spikes"]), np.asarray(exact["spikes"]))
     for mode in ("LFP", "CSD"):

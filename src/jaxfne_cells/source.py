@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Optional
 
 import attrs
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -358,7 +359,9 @@ class CableSource(ReceptorExponentialSource):
         compartments (C, K), or per member with depth targets (L, C, K), and its readout
         R_g = (mean over its cells of their (R, K) block of ``matrix``) times -L (their
         transmembrane currents from V), stored (K, R). The projected state is each group's
-        summed V (G, K). Point cells have no field and no group. per_cell: None (the cable's
+        summed V (G, K); with one placement per group the step sums each group's currents by
+        ``cell_group`` (N,) (G: no group) instead of gathering ``members``. Point cells have no
+        field and no group. per_cell: None (the cable's
         state is not one decaying state per channel)."""
         if self.options.field_scheme != "population_kernel":
             return None
@@ -412,8 +415,14 @@ class CableSource(ReceptorExponentialSource):
         if per_member:
             inputs = [np.pad(x, ((0, 0), (0, width - x.shape[1]), (0, 0), (0, 0))) for x in inputs]
         f32 = lambda x: jnp.asarray(np.concatenate(x), jnp.float32)
-        out = {"phi": f32(phis), "input": f32(inputs), "readout": f32(readouts),
-               "members": jnp.asarray(members, jnp.int32)}
+        out = {"phi": f32(phis), "input": f32(inputs), "readout": f32(readouts)}
+        if per_member:
+            out["members"] = jnp.asarray(members, jnp.int32)
+        else:                                        # each cell's group (G: none), for a segment sum
+            cell_group = np.full(n_cells + 1, members.shape[0], np.int64)
+            rows = np.repeat(np.arange(members.shape[0]), members.shape[1])
+            cell_group[members.ravel()] = rows
+            out["cell_group"] = jnp.asarray(cell_group[:n_cells], jnp.int32)
         out["state0"] = jnp.zeros(out["readout"].shape[:2], jnp.float32)
         return out
 
@@ -430,12 +439,14 @@ class CableSource(ReceptorExponentialSource):
             syn, i_syn, base = ReceptorExponentialSource.step(self, syn_p, state["syn"], spikes, v, t=t, key=key,
                                                               drive=drive)
             current = -base[i_syn.shape[0]:].reshape(-1, i_syn.shape[0])
-        # current: (C, N) channel currents into the cells (calibrated); the padding index N reads 0
-        got = jnp.take(current, projection["members"], axis=1, mode="fill", fill_value=0.0)   # (C, G, L)
-        if projection["input"].ndim == 4:
+        # current: (C, N) channel currents into the cells (calibrated)
+        if "members" in projection:                   # a placement per member: gather them (padding N reads 0)
+            got = jnp.take(current, projection["members"], axis=1, mode="fill", fill_value=0.0)   # (C, G, L)
             drive_k = jnp.einsum("cgl,glck->gk", got, projection["input"])
-        else:
-            drive_k = jnp.einsum("cgl,gck->gk", got, projection["input"])
+        else:                                         # one placement per group: sum its cells' currents
+            n_groups = projection["input"].shape[0]   # (a segment sum: ~4x faster on CPU than the gather)
+            summed = jax.ops.segment_sum(current.T, projection["cell_group"], num_segments=n_groups + 1)
+            drive_k = jnp.einsum("gc,gck->gk", summed[:n_groups], projection["input"])
         vg = jnp.einsum("gk,gkj->gj", projected, projection["phi"]) + drive_k
         return {**state, "syn": syn}, vg, i_syn, jnp.einsum("gk,gkr->r", vg, projection["readout"])
 
