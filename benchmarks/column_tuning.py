@@ -29,6 +29,8 @@ SIM = jtfne.simulation(duration_ms=300.0, dt_ms=0.1, seed=0)
 OPTIMIZERS = {"adam": ("optax", {"method": "adam", "learning_rate": 0.02, "differentiability": "declared_surrogate",
                                   "gradient_window_steps": 20}),
               "cmaes": ("cmaes", {}), "cmaes_pop16": ("cmaes", {"population": 16}),
+              "cmaes_mirrored": ("cmaes", {"sampling": "mirrored_orthogonal"}),
+              "cmaes_mirrored_pop16": ("cmaes", {"sampling": "mirrored_orthogonal", "population": 16}),
               "gsdr_blackbox": ("gsdr_blackbox", {}), "agsdr": ("agsdr", {}), "random_search": ("random_search", {})}
 
 

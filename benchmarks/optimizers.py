@@ -30,7 +30,8 @@ OPTIMIZERS = {"random_search": RandomSearch(RandomSearchOptions(population=16)),
               "agsdr": AGSDR(AGSDROptions(population=16)),
               "gsdr_blackbox": GSDRBlackbox(GSDRBlackboxOptions()),
               "gsdr": GSDR(GSDROptions()),
-              "cmaes": CMAES(CMAESOptions())}
+              "cmaes": CMAES(CMAESOptions()),
+              "cmaes_mirrored": CMAES(CMAESOptions(sampling="mirrored_orthogonal"))}
 
 
 def true_loss(problem_name, problem, x):

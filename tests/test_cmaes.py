@@ -1,12 +1,15 @@
 """CMA-ES: its constants equal pycma's (4.5.0) for the same dimension and population, it
-learns the inverse Hessian of a rotated ellipsoid, converges on it, and its IPOP restarts
-find Rastrigin's global minimum where one run does not."""
+learns the inverse Hessian of a rotated ellipsoid (Gaussian and mirrored orthogonal sampling),
+converges on it, and its IPOP restarts find Rastrigin's global minimum where one run does not;
+the mirrored orthogonal sampler's steps and pairwise selection are what they claim to be."""
 import attrs
 import jax
 import numpy as np
 
 from jaxfne_optim import CMAES, CMAESOptions
-from jaxfne_optim.cmaes import Run, to_box
+import pytest
+
+from jaxfne_optim.cmaes import Run, mirrored_orthogonal, pairwise_selection, to_box
 from jaxfne_testing import rastrigin_problem
 
 # pycma 4.5.0, CMAEvolutionStrategy(zeros(10), 0.5).sp (popsize 10): its recombination weights
@@ -24,12 +27,14 @@ def test_constants_equal_pycma():
     assert damps == 1 + cs and mu == 5
 
 
-def test_covariance_learns_the_inverse_hessian_of_a_rotated_ellipsoid():
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_covariance_learns_the_inverse_hessian_of_a_rotated_ellipsoid(mirrored):
     d = 6
     rng = np.random.default_rng(0)
     q, _ = np.linalg.qr(rng.normal(size=(d, d)))
     h = q @ np.diag(np.logspace(0, 4, d)) @ q.T            # condition 1e4
-    run = Run.start(np.full(d, 0.8), 0.3, 4 + int(3 * np.log(d)))
+    run = Run.start(np.full(d, 0.8), 0.3, 4 + int(3 * np.log(d)), mirrored)
+    assert run.mirrored == mirrored
     key = jax.random.key(0)
     for g in range(1500):
         z = np.asarray(jax.random.normal(jax.random.fold_in(key, g), (run.lam, d)), np.float64)
@@ -79,3 +84,46 @@ def test_a_plateau_widens_the_search_and_a_stall_restarts_it():
                     max_evaluations=600)
     res = CMAES(CMAESOptions(stall_generations=5, restart_from="best")).minimize(p, 10 ** 6, jax.random.key(1))
     assert any(h.get("restarted_because") == "stalled" for h in res.history) and res.best_loss == 0.0
+
+
+@pytest.mark.parametrize("lam, d", [(10, 10), (11, 4), (24, 5), (2, 3)])
+def test_mirrored_orthogonal_steps_are_orthogonal_mirrored_and_chi_distributed_in_length(lam, d):
+    z = np.random.default_rng(lam).normal(size=(lam, d))
+    y = mirrored_orthogonal(z)
+    m = lam // 2
+    assert y.shape == (lam, d)
+    np.testing.assert_array_equal(y[m:2 * m], -y[:m])                  # mirrors
+    np.testing.assert_allclose(np.linalg.norm(y[:m], axis=1), np.linalg.norm(z[m:2 * m], axis=1), rtol=1e-12)
+    for s in range(0, m, d):                                            # orthogonal within a block of d
+        block = y[s:min(m, s + d)] / np.linalg.norm(y[s:min(m, s + d)], axis=1)[:, None]
+        np.testing.assert_allclose(block @ block.T, np.eye(len(block)), atol=1e-12)
+    np.testing.assert_array_equal(y[2 * m:], z[2 * m:])                 # an odd last step as drawn
+    # lengths: chi_d (mean of |z|^2 over many draws -> d), directions: uniform (mean -> 0)
+    zz = np.random.default_rng(0).normal(size=(4000, d))
+    yy = np.concatenate([mirrored_orthogonal(zz[i:i + 2 * m]) for i in range(0, 4000 - 2 * m, 2 * m)])
+    assert abs(np.mean(np.sum(yy ** 2, axis=1)) - d) < 0.1 * d          # 3-4 SE of the mean of chi^2_d
+    assert np.all(np.abs(np.mean(yy[:, :], axis=0)) < 1e-12 + 0.1)
+
+
+def test_pairwise_selection_keeps_the_better_of_each_mirrored_pair():
+    losses = np.array([3.0, 1.0, 5.0, 2.0, 4.0, 0.5, 7.0])              # pairs (0,3) (1,4) (2,5), 6 alone
+    out = pairwise_selection(losses)
+    np.testing.assert_array_equal(out, [np.inf, 1.0, np.inf, 2.0, np.inf, 0.5, 7.0])
+    run = Run.start(np.zeros(6), 0.3, 10, mirrored=True)
+    w = run.constants()[1]
+    assert np.all(w[:5] > 0) and np.all(w[5:] == 0)                   # no negative weights when mirrored
+    np.testing.assert_allclose(w[:5], PYCMA_WEIGHTS[:5], rtol=1e-12)
+
+
+def test_mirrored_orthogonal_sampling_beats_gaussian_sampling_on_a_sphere():
+    """The claim behind the option (Wang, Emmerich & Baeck 2019): at an equal budget, the
+    mirrored orthogonal sampler gets closer to a sphere's minimum than i.i.d. Gaussian steps
+    (measured, 600 evaluations in 10-D, 5 seeds: medians 6.1e-5 against 2.3e-3; asserted with a
+    factor 10 of margin)."""
+    from jaxfne_testing import quadratic_problem
+    def final(sampling, seed):
+        p = attrs.evolve(quadratic_problem(np.linspace(-0.5, 0.5, 10), np.full(10, 1.5)), max_evaluations=600)
+        return CMAES(CMAESOptions(sampling=sampling, restarts=0)).minimize(p, 10 ** 6, jax.random.key(seed)).best_loss
+    mirrored = np.array([final("mirrored_orthogonal", s) for s in range(5)])
+    gaussian = np.array([final("gaussian", s) for s in range(5)])
+    assert np.median(mirrored) < 0.1 * np.median(gaussian), (mirrored, gaussian)
