@@ -13,7 +13,7 @@ import jax
 import numpy as np
 
 import jaxfne as jtfne
-from jaxfne_core.objective import Objective
+from jaxfne_objectives.objective import Objective
 from jaxfne_workflows.xla_tuning import use_wide_vectors
 
 use_wide_vectors()          # before the first computation: XLA reads its flags then

@@ -5,7 +5,7 @@ import pytest
 
 import jaxfne as jtfne
 from jaxfne_distributed import DaskEvaluator, dask_population_evaluator, run_trials_distributed, sweep, sweep_points
-from jaxfne_core.evaluator import population_evaluator
+from jaxfne_optim.evaluator import population_evaluator
 
 distributed = pytest.importorskip("dask.distributed")
 

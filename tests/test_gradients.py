@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import jaxfne as jtfne
-from jaxfne_core.evaluator import candidate_loss
+from jaxfne_optim.evaluator import candidate_loss
 from jaxfne_optim import NonFiniteGradientError
 
 SIM = jtfne.simulation(100.0, 0.1, 2)

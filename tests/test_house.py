@@ -172,3 +172,20 @@ def test_a_paradigm_without_outputs_is_refused_by_run_before_any_trial(tmp_path)
     with pytest.raises(ConfigError, match=r"\$\.task\.paradigm: paradigm 'bare' writes no task outputs"):
         _run_task(None, cfg, model, cfg.simulation, tmp_path / "out")
     assert len(Bare.runs) == 1 and not (tmp_path / "out").exists()
+
+
+def test_scoring_and_tuning_are_service_hooks_named_when_missing():
+    """Model.evaluate / compute_readout / tune reach their packages only through hooks: with
+    the providing distribution's entry point blocked, the error names hook and package."""
+    from jaxfne_core.errors import PluginError
+    from jaxfne_core.model import construct
+    for blocked, call, hook, package in [
+            ("objectives", lambda m, s: m.compute_readout(s, [jtfne.readout_spec("r", "spike_rate_hz")]),
+             "jaxfne_readout", "jaxfne_objectives"),
+            ("optim", lambda m, s: m.tune(jtfne.objective().loss("spike_rate_hz", 5.0), steps=1),
+             "jaxfne_tune", "jaxfne_optim")]:
+        registry = load_registry(make_plugin_manager(block=[blocked]))
+        model = construct(jtfne.configuration(registry).network(n=8).build(), registry=registry)
+        signals = model.simulate(jtfne.simulation(duration_ms=5.0))
+        with pytest.raises(PluginError, match=f"no installed plugin implements {hook}; install {package}"):
+            call(model, signals)

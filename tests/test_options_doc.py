@@ -7,7 +7,7 @@ import attrs
 import jaxfne as jtfne
 from jaxfne_core.cli import main
 from jaxfne_core.config import CONFIG_SECTIONS
-from jaxfne_core.options_doc import options_markdown, options_table
+from jaxfne_workflows.options_doc import options_markdown, options_table
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "options.md"
 REGENERATE = "jaxfne plugins --options --markdown --distribution jaxfne > docs/options.md"

@@ -32,7 +32,7 @@ def test_missing_mode_is_refused_with_its_name(run):
     with pytest.raises(jtfne.MissingSignalError, match="'sources' was not recorded"):
         core.compute_readout(sig, [jtfne.readout_spec("s", "source_abs_mean")])
     with pytest.raises(jtfne.MissingSignalError, match="'sources' was not recorded"):
-        jaxfne_core.compute_readout(sig, [jtfne.readout_spec("s", "source_abs_mean")], model.registry)
+        jtfne.compute_readout(sig, [jtfne.readout_spec("s", "source_abs_mean")], model.registry)
 
 
 def test_readouts_equal_numpy_with_windows_and_contacts(run):
@@ -131,7 +131,7 @@ def test_a_duration_that_is_not_whole_records_names_the_fields(run):
 
 
 def test_spike_metrics_sum_bool_and_float_rasters_alike():
-    from jaxfne_core.metrics import count, rate_hz
+    from jaxfne_objectives.reductions import count, rate_hz
     rng = np.random.default_rng(4)
     raster = rng.random((3, 500, 70)) < 0.02                        # (trials, steps, cells)
     expected = raster.sum(axis=(1, 2))

@@ -10,7 +10,7 @@ from scipy.integrate import solve_ivp
 
 import jaxfne as jtfne
 from jaxfne_core.config import NetworkConfig
-from jaxfne_core.evaluator import candidate_loss
+from jaxfne_optim.evaluator import candidate_loss
 from jaxfne_emitters.rate import RateEmitter, RateOptions
 
 

@@ -79,7 +79,7 @@ def test_spikes_are_stored_as_spike_times_and_read_back_exactly(tmp_path, sample
 
 
 def test_population_classes_are_listed_and_user_classes_map_onto_them():
-    from jaxfne_core.options_doc import options_table
+    from jaxfne_workflows.options_doc import options_table
     from jaxfne_core.plugins import default_registry
     table = {r["name"]: r for r in options_table(default_registry(), "emitter")}
     assert table["izhikevich"]["cell_classes"]["PV"].startswith("inhibitory (default receptor GABA_A)")

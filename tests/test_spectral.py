@@ -80,7 +80,7 @@ def test_band_power_metric_matches_numpy_and_tunes_refuse_numpy_metrics():
     import jax.numpy as jnp
 
     import jaxfne as jtfne
-    from jaxfne_core.metrics import band_power
+    from jaxfne_objectives.reductions import band_power
     t = np.arange(1000) * 1.0 / 1000.0
     x = np.stack([np.sin(2 * np.pi * 100 * t), 0.5 * np.sin(2 * np.pi * 15 * t)], axis=1)   # (T, 2)
     fn = band_power((75.0, 150.0))

@@ -73,7 +73,7 @@ def test_unknown_tuned_values_are_refused():
 def test_log_space_round_trip_and_wide_linear_bounds_stay_finite():
     import jax
     import jax.numpy as jnp
-    from jaxfne_core.tuning import select_tunables
+    from jaxfne_optim.tuning import select_tunables
     space, x0 = select_tunables({"a": (5.0, 0.0, 500.0), "tau": (5.0, 1.0, 100.0, "log")}, None, None)
     z = space.to_unit(x0)
     np.testing.assert_allclose(np.asarray(space.from_unit(jnp.asarray(z))), x0, rtol=1e-5)

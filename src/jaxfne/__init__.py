@@ -4,7 +4,8 @@
     model = jtfne.construct(jtfne.configuration().network(n=64))
     signals = model.simulate(jtfne.simulation(duration_ms=100.0, dt_ms=0.1, seed=0))
 
-A thin facade over :mod:`jaxfne_core` (the plugin host), the task paradigms of
+A thin facade over :mod:`jaxfne_core` (the plugin host), the objectives of
+:mod:`jaxfne_objectives`, the tuning calls of :mod:`jaxfne_optim`, the task paradigms of
 :mod:`jaxfne_tasks`, the optimizers' ``minimize`` and the reference page's calls (stimulus
 schedules, trial batches, laminar geometry, configuration helpers, the manifest; see
 ``docs/reference_api.md``); stages come from plugins (``jaxfne plugins``).
@@ -12,7 +13,10 @@ schedules, trial batches, laminar geometry, configuration helpers, the manifest;
 from jaxfne_core import *  # noqa: F401,F403
 from jaxfne_core import __all__ as _core_all
 from jaxfne_core import __version__  # noqa: F401
-from jaxfne_core.evaluator import Evaluator, LocalEvaluator
+from jaxfne_objectives import (Objective, ObjectiveReport, ReadoutResult, ReadoutSpec, compute_readout, objective,
+                               readout_spec)
+from jaxfne_optim import (Evaluator, LocalEvaluator, OptimizerSpec, TuneReport, agsdr, gsdr, optax_adam, optax_sgd,
+                          random_search)
 from jaxfne_formats.circuit_io import load_circuit, save_circuit
 from jaxfne_tasks.paradigm import global_local_oddball, standard_visual_omission
 
@@ -30,7 +34,10 @@ _REFERENCE = ["ConfigValidationResult", "JaxFNEConfig", "config_to_configuration
               "LaminarPopulation", "LaminarSourceGeometry", "laminar_source_geometry", "ReferenceModel",
               "RuntimeConfig", "runtime", "StimulusSchedule", "stimulus_schedule", "TrialBatch", "TrialBatchResult",
               "TrialResult", "TrialSpec", "run_receipt", "run_trials", "trial_batch"]
-__all__ = list(_core_all) + ["Evaluator", "LocalEvaluator", "Minimum", "global_local_oddball", "load_circuit",
+_STAGES = ["Objective", "ObjectiveReport", "ReadoutResult", "ReadoutSpec", "compute_readout", "objective",
+           "readout_spec", "Evaluator", "LocalEvaluator", "OptimizerSpec", "TuneReport", "agsdr", "gsdr",
+           "optax_adam", "optax_sgd", "random_search"]
+__all__ = list(_core_all) + _STAGES + ["Minimum", "global_local_oddball", "load_circuit",
                               "minimize", "save_circuit", "standard_visual_omission"] + _REFERENCE
 
 

@@ -22,7 +22,8 @@ import numpy as np
 from jaxfne_core.config import structure_options
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.plugins import default_registry
-from jaxfne_core.tuning import OptimizerSpec, TuneProblem, resolve_spelling
+from jaxfne_core.tuning import TuneProblem
+from jaxfne_optim.tuning import OptimizerSpec, resolve_spelling
 
 
 @attrs.frozen(eq=False)

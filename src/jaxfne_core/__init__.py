@@ -1,5 +1,6 @@
 """jaxfne core: hook specs, registry, stage contracts, claims, configuration, assembly,
-simulation engine, readouts, objectives, receipts. Imports no plugin package."""
+simulation engine, receipts. Imports no plugin package (objectives live in jaxfne_objectives,
+tuning in jaxfne_optim)."""
 from .plugins import hookimpl  # noqa: I001  (first: plugins import it from here)
 from .assemble import Pipeline, assemble
 from .builder import ConfigBuilder, configuration
@@ -12,17 +13,14 @@ from .errors import (ConfigError, DuplicateStageError, IncompatibleStagesError, 
 from .memory import InsufficientMemoryError
 from .metrics import Metric
 from .model import Model, construct, simulation
-from .objective import Objective, ObjectiveReport, objective
 from .plugins import default_registry, load_registry, make_plugin_manager
 from .ports import Port
-from .readouts import ReadoutResult, ReadoutSpec, compute_readout, readout_spec
 from .receipts import RunReceipt, save_receipt
 from .registry import Registry
 from .signals import Signals
 from .stages import (Circuit, Command, Emitter, Field, MembraneSource, Optimizer, Paradigm, Pathway, Probe,
                      ProjectingSource, Source)
-from .tuning import (OptimizerSpec, OptimResult, TuneProblem, TuneReport, agsdr, gsdr, optax_adam,
-                     optax_sgd, random_search)
+from .tuning import OptimResult, TuneProblem
 from .version import PLUGIN_API_VERSION, __version__
 
 __all__ = [
@@ -32,10 +30,10 @@ __all__ = [
     "config_from_dict", "config_to_dict", "load_config", "save_config", "ConfigError",
     "DuplicateStageError", "IncompatibleStagesError", "JaxfneError", "MissingExtraError",
     "MissingSignalError", "NotYetAvailableError", "OutputExistsError", "SimulationDivergedError",
-    "UnknownStageError", "InsufficientMemoryError", "Metric", "Model", "construct", "simulation", "Objective",
-    "ObjectiveReport", "objective", "default_registry", "load_registry", "make_plugin_manager",
-    "Port", "ReadoutResult", "ReadoutSpec", "compute_readout", "readout_spec", "RunReceipt",
+    "UnknownStageError", "InsufficientMemoryError", "Metric", "Model", "construct", "simulation",
+    "default_registry", "load_registry", "make_plugin_manager",
+    "Port", "RunReceipt",
     "save_receipt", "Registry", "Signals", "Circuit", "Pathway", "Emitter", "Field", "Optimizer", "Probe",
-    "Source", "MembraneSource", "ProjectingSource", "Paradigm", "Command", "TuneReport", "OptimizerSpec", "OptimResult", "TuneProblem", "agsdr", "gsdr",
-    "optax_adam", "optax_sgd", "random_search", "PLUGIN_API_VERSION", "__version__",
+    "Source", "MembraneSource", "ProjectingSource", "Paradigm", "Command", "OptimResult", "TuneProblem",
+    "PLUGIN_API_VERSION", "__version__",
 ]

@@ -10,7 +10,6 @@ from .config import Configuration
 from .errors import ConfigError, IncompatibleStagesError, UnknownStageError
 from .ports import check_ports
 from .signals import CONTACT_MODES
-from .objective import Objective
 from .plugins import default_registry
 
 
@@ -79,9 +78,7 @@ def assemble(cfg: Configuration, registry=None) -> Pipeline:
     source = _instantiate(registry, "source", cfg.source)
     field = _instantiate(registry, "field", cfg.field) if cfg.field is not None else None
     probe = _instantiate(registry, "probe", cfg.probe)
-    objective = None
-    if cfg.objective is not None:
-        objective = Objective.from_config(cfg.objective)
+    objective = cfg.objective          # an ObjectiveConfig: its terms and what they require
     claims, problems = compatibility_problems(emitter, source, field, probe, objective, registry)
     if cfg.task is not None:
         try:

@@ -16,9 +16,8 @@ import copy
 import attrs
 import cattrs
 
-from .config import DEFAULT_SECTIONS, Configuration, Simulation, config_from_dict, config_to_dict
+from .config import DEFAULT_SECTIONS, Configuration, ObjectiveConfig, Simulation, config_from_dict, config_to_dict
 from .errors import UsageError
-from .objective import Objective
 
 
 
@@ -77,7 +76,9 @@ class ConfigBuilder:
         return self._with("simulation", attrs.asdict(Simulation(duration_ms, dt_ms, seed, warmup_ms)))
 
     def objective(self, objective):
-        if not isinstance(objective, Objective):
+        """The objective section: a ``jaxfne.objective()...`` or an ObjectiveConfig."""
+        objective = getattr(objective, "config", objective)
+        if not isinstance(objective, ObjectiveConfig):
             raise UsageError(f"objective() needs jaxfne.objective()..., got {objective!r}")
         return self._with("objective", config_to_dict_objective(objective))
 
@@ -101,9 +102,8 @@ class ConfigBuilder:
         return f"ConfigBuilder({self.to_dict()!r})"
 
 
-def config_to_dict_objective(objective) -> dict:
-    conv = cattrs.Converter()
-    return conv.unstructure(objective.config)
+def config_to_dict_objective(objective: ObjectiveConfig) -> dict:
+    return cattrs.Converter().unstructure(objective)
 
 
 def configuration(registry=None) -> ConfigBuilder:

@@ -1,23 +1,20 @@
-"""The command line's host: ``jaxfne validate``, ``jaxfne plugins`` and every registered
-command (``run``, ``tune``, ``plot``, ``export`` come from the ``jaxfne_workflows`` plugin;
+"""The command line's host: ``jaxfne validate`` and every registered command (``run``,
+``tune``, ``plugins``, ``plot``, ``export`` come from the ``jaxfne_workflows`` plugin;
 a third party adds its own through the ``jaxfne_register_commands`` hook). Refusals map to
 the exit codes in :data:`EXIT_CODES`."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import traceback
 import warnings
 
 from .assemble import assemble
-from .config import CONFIG_SECTIONS, load_config
+from .config import load_config
 from .errors import (ConfigError, IncompatibleStagesError, InsufficientMemoryError, JaxfneError, MissingExtraError,
                      OutputExistsError, SimulationDivergedError, UnknownStageError, UnsafeOutputError)
 from .model import Model
-from .options_doc import options_markdown, options_table, options_text
 from .plugins import default_registry
-from .stages import STAGES
 
 
 def load_pipeline(path):
@@ -42,38 +39,6 @@ def cmd_validate(args) -> int:
     return 0
 
 
-def cmd_plugins(args) -> int:
-    registry = default_registry()
-    if args.options is not None:
-        return _print_options(args, registry)
-    entries = [e.to_json() for e in registry]
-    if args.json:
-        print(json.dumps(entries, indent=2))
-    else:
-        for e in entries:
-            print(f"{e['stage']:<10} {e['name']:<24} {e['distribution']:<12} {e['summary']}")
-    for f in registry.failures:                 # also warned about; said here as the listing's end
-        print(f"not loaded: {f}", file=sys.stderr)
-    return 0
-
-
-def _print_options(args, registry) -> int:
-    """``jaxfne plugins --options [STAGE [NAME]]``: each option of each registered stage."""
-    stage, name = (list(args.options) + [None, None])[:2]
-    if stage is not None and stage not in STAGES:
-        raise ConfigError([("--options", f"unknown stage kind {stage!r}; allowed: {', '.join(STAGES)}")])
-    if name is not None:
-        registry.get(stage, name)                     # an unknown name lists the registered ones
-    table = options_table(registry, stage, name, args.distribution)
-    if args.json:
-        print(json.dumps(table, indent=2, default=str))
-    elif args.markdown:
-        print(options_markdown(table, CONFIG_SECTIONS if stage is None else ()), end="")
-    else:
-        print(options_text(table))
-    return 0
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse with exit code 1 for a bad flag (argparse's own 2 means "the run failed" here)."""
 
@@ -91,24 +56,13 @@ def _add_validate(sub):
     v.set_defaults(func=cmd_validate)
 
 
-def _add_plugins(sub):
-    pl = sub.add_parser("plugins", help="list registered stages (--options: every option of each)")
-    pl.add_argument("--json", action="store_true")
-    pl.add_argument("--options", nargs="*", metavar="STAGE [NAME]",
-                    help="every option of every stage (or of one stage kind, or one stage): type, default, "
-                         "units, allowed values, description")
-    pl.add_argument("--markdown", action="store_true", help="with --options: a Markdown page")
-    pl.add_argument("--distribution", help="with --options: only stages of this distribution")
-    pl.set_defaults(func=cmd_plugins)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    """The host's commands (validate, plugins) and every registered command, in COMMAND_ORDER."""
+    """The host's command (validate) and every registered command, in COMMAND_ORDER."""
     p = _Parser(prog="jaxfne", description="JAX source-to-field neurophysiology engine",
                 epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     registry = default_registry()
-    host = {"validate": _add_validate, "plugins": _add_plugins}
+    host = {"validate": _add_validate}
     names = set(host) | set(registry.names("command"))
     for name in sorted(names, key=lambda n: (COMMAND_ORDER.index(n) if n in COMMAND_ORDER else len(COMMAND_ORDER), n)):
         if name in host:

@@ -15,6 +15,7 @@ import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
+from .claims import Amplitude
 from .errors import ConfigError, UnknownStageError
 from .validators import FieldValueError, is_number, number, one_of, python_number
 from .io import write_json_atomic
@@ -297,8 +298,20 @@ class TermConfig:
 
 @attrs.frozen
 class ObjectiveConfig:
+    """An objective: named loss, regularizer and gate terms over registered metrics. Its claim:
+    a term in ``uV`` needs a pipeline that delivers physical amplitudes (checked at assembly)."""
+
     name: str = "objective"
     terms: tuple[TermConfig, ...] = ()
+
+    def requires(self) -> dict:
+        if any(t.units == "uV" for t in self.terms):
+            return {"amplitude": (Amplitude.MICROVOLT,)}
+        return {}
+
+    @property
+    def label(self) -> str:
+        return f"objective {self.name!r}"
 
 
 @attrs.frozen

@@ -1,8 +1,11 @@
-"""Hook specifications: one per pipeline stage. This module holds nothing else.
+"""Hook specifications: one registration hook per pipeline stage, and three service hooks.
 
-Every hook receives a :class:`jaxfne_core.registry.StageRegistrar` bound to its stage and to the
-plugin that is registering, so each registration is attributed to its distribution. A plugin
-implements any subset of the hooks with ``@jaxfne_core.hookimpl``.
+Every registration hook receives a :class:`jaxfne_core.registry.StageRegistrar` bound to its
+stage and to the plugin that is registering, so each registration is attributed to its
+distribution. The service hooks (``jaxfne_evaluate``, ``jaxfne_readout``, ``jaxfne_tune``) are
+what a :class:`~jaxfne_core.model.Model` calls to score and tune; they are ``firstresult``
+hooks, provided by ``jaxfne_objectives`` and ``jaxfne_optim`` and replaceable by any plugin.
+A plugin implements any subset of the hooks with ``@jaxfne_core.hookimpl``.
 """
 import pluggy
 
@@ -61,3 +64,24 @@ def jaxfne_register_paradigms(registry) -> None:
 @hookspec
 def jaxfne_register_commands(registry) -> None:
     """Register ``jaxfne`` subcommands: subclasses of :class:`jaxfne_core.stages.Command`."""
+
+
+# --------------------------------------------------------------------------- services
+@hookspec(firstresult=True)
+def jaxfne_evaluate(model, signals, objective, readouts):
+    """Score ``signals`` of ``model`` with ``objective`` (an ObjectiveConfig, or a plugin's own
+    objective object carrying one as ``.config``); ``readouts``: what ``jaxfne_readout``
+    returned, or None. Returns an objective report (``to_dict()``, ``total_loss``)."""
+
+
+@hookspec(firstresult=True)
+def jaxfne_readout(signals, specs, registry):
+    """Compute readout ``specs`` (readout specifications or their dicts) on ``signals`` ->
+    a readout result (``to_dict()``)."""
+
+
+@hookspec(firstresult=True)
+def jaxfne_tune(model, objective, optimizer, steps, settings):
+    """Search ``model``'s tunables to minimise ``objective`` with ``optimizer`` (a registered
+    name or a spec) for at most ``steps`` steps; ``settings``: the keyword options of
+    :meth:`~jaxfne_core.model.Model.tune`. Returns (best values {name: float}, report)."""

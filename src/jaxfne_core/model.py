@@ -25,10 +25,7 @@ from .claims import claims_to_json, truth_labels
 from .config import Configuration, ObjectiveConfig, Simulation, config_from_dict, config_to_dict, load_config
 from .engine import initial_carry, make_runner, projected_modes
 from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedError, UnknownStageError, UsageError
-from .objective import Objective, evaluate
-from .readouts import compute_readout
 from .memory import check_fits, run_bytes
-from .tuning import tune_model
 from .sanity import check_geometry, run_warnings
 from .receipts import make_receipt
 from .signals import CONTACT_MODES, Signals
@@ -513,35 +510,39 @@ class Model:
 
     # ------------------------------------------------------------------ readouts / objectives
     def compute_readout(self, signals: Signals, specs):
-        return compute_readout(signals, specs, self.registry)
+        """Readout ``specs`` on ``signals`` (through the ``jaxfne_readout`` hook of jaxfne_objectives)."""
+        return self.registry.service("jaxfne_readout", "jaxfne_objectives")(
+            signals=signals, specs=specs, registry=self.registry)
 
-    def as_objective(self, objective=None) -> Objective:
-        """``objective`` as an :class:`Objective`: an Objective, an ObjectiveConfig (such as
-        ``cfg.objective``) or None for the configuration's own objective section."""
+    def as_objective(self, objective=None) -> ObjectiveConfig:
+        """The ObjectiveConfig of ``objective``: a ``jaxfne.objective()...``, an ObjectiveConfig
+        (such as ``cfg.objective``) or None for the configuration's own objective section."""
         objective = objective if objective is not None else self.config.objective
         if objective is None:
             raise ConfigError([("$.objective", "no objective given and the configuration has none")])
-        if isinstance(objective, ObjectiveConfig):
-            return Objective.from_config(objective)
-        if not isinstance(objective, Objective):
+        cfg = getattr(objective, "config", objective)
+        if not isinstance(cfg, ObjectiveConfig):
             raise UsageError(f"an objective is a jaxfne.objective()... or a config's objective section, "
                              f"got {type(objective).__name__}")
-        return objective
+        return cfg
 
-    def check_objective(self, objective: Objective):
+    def check_objective(self, objective):
+        """Refuse an objective whose terms this pipeline cannot deliver (claims, probe modes)."""
         p = self.pipeline
-        _, problems = compatibility_problems(p.emitter, p.source, p.field, p.probe, objective, self.registry)
+        _, problems = compatibility_problems(p.emitter, p.source, p.field, p.probe,
+                                             self.as_objective(objective), self.registry)
         if problems:
             raise IncompatibleStagesError(problems)
 
     def evaluate(self, signals: Signals, objective=None, *, readout_specs=None):
-        """Evaluate ``objective`` (an Objective, or a config's ObjectiveConfig; default: the
-        configuration's objective section) on ``signals`` -> :class:`ObjectiveReport`; the claims
-        are checked first."""
-        objective = self.as_objective(objective)
+        """Evaluate ``objective`` (a ``jaxfne.objective()...`` or a config's ObjectiveConfig;
+        default: the configuration's objective section) on ``signals`` -> an ObjectiveReport; the
+        claims are checked first. Scoring is the ``jaxfne_evaluate`` hook (jaxfne_objectives)."""
+        objective = objective if objective is not None else self.as_objective()
         self.check_objective(objective)
         readouts = self.compute_readout(signals, readout_specs) if readout_specs else None
-        return evaluate(objective, signals, self.registry, self.truth, readouts)
+        return self.registry.service("jaxfne_evaluate", "jaxfne_objectives")(
+            model=self, signals=signals, objective=objective, readouts=readouts)
 
     evaluate_report = evaluate
 
@@ -569,7 +570,8 @@ class Model:
              tunables=None, bounds=None, options=None, seed: int = 0,
              sim: Optional[Simulation] = None, chunk_size: Optional[int] = None, progress: bool = False,
              stop_on_gates: bool = False, evaluator=None, max_evaluations: Optional[int] = None):
-        """Search tunable parameters to minimise ``objective``'s total loss.
+        """Search tunable parameters to minimise ``objective``'s total loss (the ``jaxfne_tune``
+        hook, provided by jaxfne_optim).
 
         Returns ``(new_model, TuneReport)``; this model is never changed. optimizer: a
         registered name (``jaxfne plugins``) or an OptimizerSpec (``jaxfne.gsdr(...)``).
@@ -578,15 +580,17 @@ class Model:
         candidate runs (default: the configuration's); chunk_size: candidates per vmapped
         chunk (bounds memory); progress: a progress bar; stop_on_gates: stop early once the
         best candidate passes every gate of the objective. evaluator: where each generation's
-        candidates run (default :class:`~jaxfne_core.evaluator.LocalEvaluator`;
+        candidates run (default :class:`~jaxfne_optim.evaluator.LocalEvaluator`;
         ``jaxfne_distributed.DaskEvaluator(client)`` for a cluster). max_evaluations: at most
         this many simulations, for every optimizer. steps: at most this many steps
         (generations); default 10, or unlimited when max_evaluations is given.
         """
-        best, report = tune_model(self, self.as_objective(objective), optimizer, steps, tunables=tunables, bounds=bounds,
-                                  options=options, seed=seed, sim=sim, chunk_size=chunk_size, progress=progress,
-                                  stop_on_gates=stop_on_gates, evaluator=evaluator,
-                                  max_evaluations=max_evaluations)
+        objective = objective if objective is not None else self.as_objective()
+        settings = dict(tunables=tunables, bounds=bounds, options=options, seed=seed, sim=sim,
+                        chunk_size=chunk_size, progress=progress, stop_on_gates=stop_on_gates,
+                        evaluator=evaluator, max_evaluations=max_evaluations)
+        best, report = self.registry.service("jaxfne_tune", "jaxfne_optim")(
+            model=self, objective=objective, optimizer=optimizer, steps=steps, settings=settings)
         return self.with_tuned(best), report
 
     def with_tuned(self, values: dict) -> "Model":

@@ -31,6 +31,7 @@ ENTRY_POINT_GROUP = "jaxfne"
 BLOCK_ENV = "JAXFNE_BLOCK_PLUGINS"
 TRACE_ENV = "JAXFNE_TRACE_PLUGINS"
 HOOK_FOR_STAGE = {kind.name: kind.hook for kind in STAGE_KINDS.values()}
+SERVICE_HOOKS = ("jaxfne_evaluate", "jaxfne_readout", "jaxfne_tune")
 
 
 def blocked_from_env() -> set[str]:
@@ -166,10 +167,11 @@ def _check_hook_names(name, plugin, pm):
         if pm.parse_hookimpl_opts(plugin, attr) is None:
             continue
         if not hasattr(hookspecs, attr):
-            near = difflib.get_close_matches(attr, list(HOOK_FOR_STAGE.values()), n=1)
+            hooks = [*HOOK_FOR_STAGE.values(), *SERVICE_HOOKS]
+            near = difflib.get_close_matches(attr, hooks, n=1)
             raise pluggy.PluginValidationError(
                 plugin, f"plugin {name!r}: hook {attr!r} is not a jaxfne hook"
-                + (f"; did you mean {near[0]!r}?" if near else f"; jaxfne's hooks: {', '.join(HOOK_FOR_STAGE.values())}"))
+                + (f"; did you mean {near[0]!r}?" if near else f"; jaxfne's hooks: {', '.join(hooks)}"))
 
 
 def _check_api(name, plugin):
@@ -185,6 +187,7 @@ def load_registry(pm: pluggy.PluginManager) -> Registry:
     that call registered is taken back, the failure joins ``registry.failures``, and the
     other plugins' stages stay. Plugins registered in code raise."""
     reg = Registry()
+    reg.hook = pm.hook
     trace = os.environ.get(TRACE_ENV, "") not in ("", "0")
     dists = getattr(pm, "distributions", {})
     failures = list(getattr(pm, "failures", []))

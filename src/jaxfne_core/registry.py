@@ -37,6 +37,16 @@ class Registry:
         self._entries: dict[str, dict[str, StageEntry]] = {s: {} for s in STAGES}
         self.failures: tuple = ()      # PluginFailure of installed plugins left out
         self.clashes: dict[tuple[str, str], list[StageEntry]] = {}   # names two installed plugins claim
+        self.hook = None               # the plugin manager's hooks (service hooks: see hookspecs)
+
+    def service(self, hook: str, provider: str):
+        """The service hook ``hook`` (``jaxfne_evaluate``, ...); ``provider`` names the package
+        that implements it, for the error when no installed plugin does."""
+        caller = getattr(self.hook, hook, None)
+        if caller is None or not caller.get_hookimpls():
+            raise PluginError(f"no installed plugin implements {hook}; install {provider} "
+                              f"(pip install jaxfne) or register a plugin that does")
+        return caller
 
     def _add(self, stage: str, name: str, value, plugin: str, distribution: str, version: str = ""):
         check_registrable(stage, name, value, plugin)

@@ -20,7 +20,7 @@ from jaxfne_core.cli import load_pipeline
 from jaxfne_core.errors import ConfigError, MissingExtraError, SimulationDivergedError, UsageError
 from jaxfne_core.io import to_json_text, write_npz_atomic
 from jaxfne_core.model import Model
-from jaxfne_core.objective import Objective
+from jaxfne_objectives.objective import Objective
 from jaxfne_core.stages import Command
 from jaxfne_formats import load_run, signals_payload, validate_nwb, write_nwb
 from jaxfne_formats.circuit_io import circuit_arrays, load_circuit

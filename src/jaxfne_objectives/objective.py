@@ -13,9 +13,8 @@ import attrs
 import jax.numpy as jnp
 import numpy as np
 
-from .claims import Amplitude
-from .config import ObjectiveConfig, TermConfig
-from .errors import ConfigError
+from jaxfne_core.config import ObjectiveConfig, TermConfig
+from jaxfne_core.errors import ConfigError, UsageError
 
 
 class Objective:
@@ -74,15 +73,13 @@ class Objective:
                                      time_window_ms=_tup(time_window_ms), contacts=_tup(contacts),
                                      population=population))
 
-    # -- claims
+    # -- claims (declared by the configuration it wraps)
     def requires(self):
-        if any(t.units == "uV" for t in self.terms):
-            return {"amplitude": (Amplitude.MICROVOLT,)}
-        return {}
+        return self.config.requires()
 
     @property
     def label(self):
-        return f"objective {self.name!r}"
+        return self.config.label
 
     # -- computation (pure JAX; usable under jit/vmap)
     def values(self, signals, registry):
@@ -113,6 +110,16 @@ def _tup(x):
 
 def objective(name="objective") -> Objective:
     return Objective(name)
+
+
+def as_objective(objective) -> Objective:
+    """An :class:`Objective` from an Objective or an ObjectiveConfig (such as ``cfg.objective``)."""
+    if isinstance(objective, Objective):
+        return objective
+    if isinstance(objective, ObjectiveConfig):
+        return Objective.from_config(objective)
+    raise UsageError(f"an objective is a jaxfne.objective()... or a config's objective section, "
+                     f"got {type(objective).__name__}")
 
 
 def gate_passes_jnp(term, value):
@@ -173,7 +180,10 @@ class ObjectiveReport:
         return self.to_dict()[key]
 
 
-def evaluate(obj: Objective, signals, registry, truth: dict, readouts=None) -> ObjectiveReport:
+def evaluate(obj, signals, registry, truth: dict, readouts=None) -> ObjectiveReport:
+    """``obj`` (an Objective or ObjectiveConfig) on ``signals`` -> :class:`ObjectiveReport`;
+    ``truth``: the pipeline's claim labels; ``readouts``: a computed Readout to attach."""
+    obj = as_objective(obj)
     vals = {k: float(np.asarray(v)) for k, v in obj.values(signals, registry).items()}
     units = {t.name: registry.get("objective", t.metric).value.result_units(signals) for t in obj.terms}
     losses, regs, gates = {}, {}, {}

@@ -8,7 +8,7 @@ import re
 
 import attrs
 
-from .stages import STAGE_KINDS, STAGES
+from jaxfne_core.stages import STAGE_KINDS, STAGES
 
 # units read from an option's name suffix (the project's naming rule: units in the name)
 UNIT_SUFFIXES = (("_S_per_m", "S/m"), ("_nA_per_native", "nA per native unit"), ("_ms", "ms"), ("_um", "um"),

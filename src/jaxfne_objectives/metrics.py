@@ -6,7 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.metrics import Metric, abs_mean, band_power, count, mean, rate_hz
+from jaxfne_core.metrics import Metric
+
+from .reductions import abs_mean, band_power, count, mean, rate_hz
 from jaxfne_analysis.spectral import ALPHA_BETA, GAMMA, flip, laminar_spectrum, relative_power
 
 

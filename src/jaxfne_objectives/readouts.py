@@ -6,8 +6,7 @@ from typing import Optional
 
 import attrs
 import numpy as np
-from .errors import UsageError
-
+from jaxfne_core.errors import UsageError
 
 
 @attrs.frozen
