@@ -152,12 +152,12 @@ def compare(ours, port, n_ch):
 
 
 def test_flip_equals_the_published_algorithm_on_random_maps():
-    """250 maps of 12-24 channels at 100 um (default bands 10-19 / 75-150 Hz): every output
+    """320 maps of 12-24 channels at 100 um (default bands 10-19 / 75-150 Hz): every output
     equal; about half the maps hold a motif (upright or inverted), so both branches run."""
     rng = np.random.default_rng(2024)
     found = signs = 0
     freqs = np.arange(1, 151, dtype=float)
-    for _ in range(250):
+    for _ in range(320):
         n_ch = int(rng.integers(12, 25))
         p = random_map(rng, n_ch)
         minrange = minrange_of(np.arange(n_ch) * 0.1)
@@ -165,7 +165,25 @@ def test_flip_equals_the_published_algorithm_on_random_maps():
         ours = flip(p, freqs, 100.0)
         found += compare(ours, port, n_ch)
         signs += bool(ours.found and ours.goodness < 0)
-    assert 50 < found < 225 and signs > 5
+    assert 64 < found < 288 and signs > 6
+
+
+@pytest.mark.parametrize("case", ["clear", "inverted", "flat"])
+def test_flip_equals_the_published_algorithm_on_the_synthetic_cases(case):
+    """The clear (gamma above alpha-beta), inverted and flat maps of 16 channels: the port and
+    jaxfne's FLIP give the same window, sign, goodness and crossover (flat: neither finds one)."""
+    freqs = np.arange(1, 151, dtype=float)
+    depth = np.arange(16)
+    ab, g = np.exp(-((depth - 11) / 3.0) ** 2) + 0.2, np.exp(-((depth - 3) / 3.0) ** 2) + 0.2
+    clear = (((freqs >= 10) & (freqs <= 19)) * ab[:, None] + (freqs >= 75) * g[:, None]) + 0.5
+    maps = {"clear": clear, "inverted": clear[::-1],
+            "flat": 1 + 0.01 * np.random.default_rng(1).random((16, freqs.size))}
+    p = maps[case]
+    port = evaluate_frequency_range(p, np.arange(10, 20), np.arange(75, 151), minrange_of(depth * 0.1))
+    ours = flip(p, freqs, 100.0)
+    assert compare(ours, port, 16) == (case != "flat")
+    if case != "flat":
+        assert (ours.goodness > 0) == (case == "clear")
 
 
 def test_vflip_equals_the_published_band_edge_search():
