@@ -189,3 +189,20 @@ def test_scoring_and_tuning_are_service_hooks_named_when_missing():
         signals = model.simulate(jtfne.simulation(duration_ms=5.0))
         with pytest.raises(PluginError, match=f"no installed plugin implements {hook}; install {package}"):
             call(model, signals)
+
+
+def test_a_service_call_every_plugin_hands_on_is_an_error_naming_them():
+    """An audit plugin returns None (hands the call on); with the built-in provider blocked,
+    nothing answers, and the Model says so instead of returning None."""
+    from jaxfne_core.errors import PluginError
+    from jaxfne_core.model import construct
+
+    class Audit:
+        @jtfne.hookimpl
+        def jaxfne_tune(self, model, objective, optimizer, steps, settings):
+            return None
+
+    registry = load_registry(make_plugin_manager(block=["optim"], plugins=[("audit", Audit())]))
+    model = construct(jtfne.configuration(registry).network(n=8).build(), registry=registry)
+    with pytest.raises(PluginError, match=r"every implementation of jaxfne_tune \(audit\) returned None"):
+        model.tune(jtfne.objective().loss("spike_rate_hz", 5.0), steps=1)
