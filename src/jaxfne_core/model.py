@@ -514,7 +514,7 @@ class Model:
         return self.registry.service("jaxfne_readout", "jaxfne_objectives")(
             signals=signals, specs=specs, registry=self.registry)
 
-    def as_objective(self, objective=None) -> ObjectiveConfig:
+    def objective_config(self, objective=None) -> ObjectiveConfig:
         """The ObjectiveConfig of ``objective``: a ``jaxfne.objective()...``, an ObjectiveConfig
         (such as ``cfg.objective``) or None for the configuration's own objective section."""
         objective = objective if objective is not None else self.config.objective
@@ -530,7 +530,7 @@ class Model:
         """Refuse an objective whose terms this pipeline cannot deliver (claims, probe modes)."""
         p = self.pipeline
         _, problems = compatibility_problems(p.emitter, p.source, p.field, p.probe,
-                                             self.as_objective(objective), self.registry)
+                                             self.objective_config(objective), self.registry)
         if problems:
             raise IncompatibleStagesError(problems)
 
@@ -538,7 +538,7 @@ class Model:
         """Evaluate ``objective`` (a ``jaxfne.objective()...`` or a config's ObjectiveConfig;
         default: the configuration's objective section) on ``signals`` -> an ObjectiveReport; the
         claims are checked first. Scoring is the ``jaxfne_evaluate`` hook (jaxfne_objectives)."""
-        objective = objective if objective is not None else self.as_objective()
+        objective = objective if objective is not None else self.objective_config()
         self.check_objective(objective)
         readouts = self.compute_readout(signals, readout_specs) if readout_specs else None
         return self.registry.service("jaxfne_evaluate", "jaxfne_objectives")(
@@ -585,7 +585,7 @@ class Model:
         this many simulations, for every optimizer. steps: at most this many steps
         (generations); default 10, or unlimited when max_evaluations is given.
         """
-        objective = objective if objective is not None else self.as_objective()
+        objective = objective if objective is not None else self.objective_config()
         settings = dict(tunables=tunables, bounds=bounds, options=options, seed=seed, sim=sim,
                         chunk_size=chunk_size, progress=progress, stop_on_gates=stop_on_gates,
                         evaluator=evaluator, max_evaluations=max_evaluations)

@@ -5,11 +5,11 @@ The ``*_mean``/``*_proxy_*`` names are the reference package's objective names, 
 import jax.numpy as jnp
 import numpy as np
 
+from jaxfne_analysis.spectral import ALPHA_BETA, GAMMA, flip, laminar_spectrum, relative_power
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.metrics import Metric
 
 from .reductions import abs_mean, band_power, count, mean, rate_hz
-from jaxfne_analysis.spectral import ALPHA_BETA, GAMMA, flip, laminar_spectrum, relative_power
 
 
 def flip_crossover_depth_um(x, dt_ms, context):
@@ -30,6 +30,7 @@ def flip_goodness(x, dt_ms, context):
     z = context.model.contact_positions_um[:, 2]
     r = flip(relative_power(p), f, float(np.mean(np.diff(z))) if z.size > 1 else 1.0)
     return r.goodness if r.found else 0.0
+
 
 def first_sink_depth_um(x, dt_ms, context):
     """Depth (um) of the contact where a CSD sink appears first: per contact, the first sample
