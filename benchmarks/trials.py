@@ -11,7 +11,7 @@ import time
 import attrs
 
 import jaxfne as jtfne
-from jaxfne_core.builder import from_config
+from jaxfne.builder import from_config
 from jaxfne_workflows.xla_tuning import use_wide_vectors
 
 use_wide_vectors()          # before the first computation: XLA reads its flags then

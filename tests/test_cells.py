@@ -13,7 +13,7 @@ import jaxfne as jtfne
 from jaxfne_cells.cable import compartmentalise, kernels
 from jaxfne_cells.morphology import MORPHOLOGIES, _build, from_swc, l5_pyramidal
 from jaxfne_cells.source import CableOptions, CableSource
-from jaxfne_core.config import NetworkConfig
+from jaxfne_emitters.network_config import NetworkConfig
 from jaxfne_emitters.synapses import ReceptorExponentialSource, ReceptorOptions
 
 
@@ -113,7 +113,7 @@ def test_the_source_inside_the_scan_equals_a_float64_recurrence():
     """The cable source's step, fed the channel currents of receptor_exponential (same
     synapses), against Phi, Gamma and the area-weighted placement in float64 NumPy: float32
     agrees to 2e-4 of the largest current over 300 steps of a 12-cell circuit with layers."""
-    from jaxfne_core.config import LayerConfig
+    from jaxfne_emitters.network_config import LayerConfig
     from jaxfne_emitters.izhikevich import IzhikevichEmitter
     network = NetworkConfig(n=12, p_connect=0.5, seed=1, layers=(LayerConfig("L23", 100.0, 400.0, {"E": 4, "PV": 2}),
                                                                  LayerConfig("L5", 900.0, 1300.0, {"E": 4, "PV": 2})))

@@ -206,3 +206,28 @@ def test_a_service_call_every_plugin_hands_on_is_an_error_naming_them():
     model = construct(jtfne.configuration(registry).network(n=8).build(), registry=registry)
     with pytest.raises(PluginError, match=r"every implementation of jaxfne_tune \(audit\) returned None"):
         model.tune(jtfne.objective().loss("spike_rate_hz", 5.0), steps=1)
+
+
+def test_the_network_task_and_objective_sections_belong_to_their_packages():
+    """The core structures ``network``, ``task`` and ``objective`` into the classes plugins
+    registered for them; with a provider blocked, its section is refused by path and name, and
+    a section name outside the three is refused at registration."""
+    from jaxfne_core.errors import PluginError
+    registry = jtfne.default_registry()
+    owners = {e.name: e.plugin for e in registry if e.stage == "section"}
+    assert owners == {"network": "izhikevich", "task": "tasks", "objective": "objectives"}
+    cfg = config_from_dict({"task": {"trials_per_condition": 2}}, registry)
+    assert type(cfg.task).__module__ == "jaxfne_tasks.task_config" and cfg.task.trials_per_condition == 2
+
+    blocked = load_registry(make_plugin_manager(block=["tasks"]))
+    assert config_from_dict({}, blocked).task is None            # a config without the section is fine
+    with pytest.raises(ConfigError, match=r"\$\.task: no installed plugin declares the 'task' section"):
+        config_from_dict({"task": {"trials_per_condition": 2}}, blocked)
+
+    class Odd:
+        @jtfne.hookimpl
+        def jaxfne_register_sections(self, registry):
+            registry.add(dict, name="analysis")
+
+    with pytest.raises(PluginError, match="section 'analysis' must be an attrs class registered as one of network"):
+        load_registry(make_plugin_manager(entry_points=False, plugins=[("odd", Odd())]))

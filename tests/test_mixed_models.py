@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import jaxfne as jtfne
-from jaxfne_core.config import LayerConfig, NetworkConfig
+from jaxfne_emitters.network_config import LayerConfig, NetworkConfig
 from jaxfne_emitters.adex import AdExEmitter, AdExOptions
 from jaxfne_emitters.hh import HHEmitter, HHOptions
 from jaxfne_emitters.mixed import MixedEmitter, MixedOptions

@@ -8,7 +8,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import jaxfne as jtfne
-from jaxfne_core.config import NetworkConfig
+from jaxfne_emitters.network_config import NetworkConfig
 from jaxfne_emitters.adex import AdExEmitter, AdExOptions
 from jaxfne_emitters.lif import LIFEmitter, LIFOptions
 

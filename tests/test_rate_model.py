@@ -9,7 +9,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import jaxfne as jtfne
-from jaxfne_core.config import NetworkConfig
+from jaxfne_emitters.network_config import NetworkConfig
 from jaxfne_optim.evaluator import candidate_loss
 from jaxfne_emitters.rate import RateEmitter, RateOptions
 

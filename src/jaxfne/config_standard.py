@@ -20,7 +20,7 @@ from typing import Optional
 import attrs
 
 from jaxfne_core.assemble import assemble
-from jaxfne_core.builder import from_config
+from .builder import from_config
 from jaxfne_core.claims import truth_labels
 from jaxfne_core.config import Configuration, config_from_dict, load_config
 from jaxfne_core.errors import ConfigError, JaxfneError, UsageError

@@ -16,12 +16,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.assemble import assemble
-from jaxfne_core.config import Simulation, config_from_dict, config_to_dict
+from jaxfne_core.config import Simulation, config_from_dict, config_to_dict, load_config
 from jaxfne_core.errors import JaxfneError, SimulationDivergedError, UsageError
 from jaxfne_core.memory import check_fits, run_bytes
 from jaxfne_core.model import Model, check_seeds
+from jaxfne_core.model import construct as core_construct
 from jaxfne_core.tuning import json_safe
 
+from .builder import ConfigBuilder, from_config
 from .stimulus import StimulusSchedule, stimulus_schedule
 from .trial_batch import TrialBatch, TrialBatchResult, TrialResult
 
@@ -196,9 +198,6 @@ def construct(cfg, *, geometry=None, runtime=None, registry=None) -> ReferenceMo
     geometry: a :class:`~jaxfne.geometry.LaminarSourceGeometry` whose depths the cells take
     (its cell count must equal the network's n). runtime: a :func:`jaxfne.runtime` choice of
     delivery and synaptic kernel."""
-    from jaxfne_core.builder import ConfigBuilder, from_config
-    from jaxfne_core.config import load_config
-    from jaxfne_core.model import construct as core_construct
     if runtime is not None:
         if not isinstance(cfg, ConfigBuilder):
             if isinstance(cfg, dict):

@@ -3,10 +3,9 @@ simulation engine, receipts. Imports no plugin package (objectives live in jaxfn
 tuning in jaxfne_optim)."""
 from .plugins import hookimpl  # noqa: I001  (first: plugins import it from here)
 from .assemble import Pipeline, assemble
-from .builder import ConfigBuilder, configuration
 from .claims import Amplitude, ChargeConservation, FieldSolver, SourceCalibration, truth_labels
-from .config import (Configuration, NetworkConfig, ObjectiveConfig, PathwayConfig, Simulation, StageConfig,
-                     TermConfig, config_from_dict, config_to_dict, load_config, save_config)
+from .config import (Configuration, Simulation, StageConfig, config_from_dict, config_to_dict, load_config,
+                     save_config)
 from .errors import (ConfigError, DuplicateStageError, IncompatibleStagesError, JaxfneError,
                      MissingExtraError, MissingSignalError, NotYetAvailableError, OutputExistsError,
                      SimulationDivergedError, UnknownStageError)
@@ -24,9 +23,9 @@ from .tuning import OptimResult, TuneProblem
 from .version import PLUGIN_API_VERSION, __version__
 
 __all__ = [
-    "hookimpl", "Pipeline", "assemble", "ConfigBuilder", "configuration", "Amplitude",
+    "hookimpl", "Pipeline", "assemble", "Amplitude",
     "ChargeConservation", "FieldSolver", "SourceCalibration", "truth_labels", "Configuration",
-    "NetworkConfig", "PathwayConfig", "ObjectiveConfig", "Simulation", "StageConfig", "TermConfig",
+    "Simulation", "StageConfig",
     "config_from_dict", "config_to_dict", "load_config", "save_config", "ConfigError",
     "DuplicateStageError", "IncompatibleStagesError", "JaxfneError", "MissingExtraError",
     "MissingSignalError", "NotYetAvailableError", "OutputExistsError", "SimulationDivergedError",

@@ -66,6 +66,13 @@ def jaxfne_register_commands(registry) -> None:
     """Register ``jaxfne`` subcommands: subclasses of :class:`jaxfne_core.stages.Command`."""
 
 
+# --------------------------------------------------------------------------- sections
+@hookspec
+def jaxfne_register_sections(registry) -> None:
+    """Register the attrs classes of configuration sections by name:
+    ``registry.add(NetworkConfig, name="network")``; names: ``network``, ``task``, ``objective``."""
+
+
 # --------------------------------------------------------------------------- services
 @hookspec(firstresult=True)
 def jaxfne_evaluate(model, signals, objective, readouts):

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .assemble import Pipeline, assemble, compatibility_problems
 from .claims import claims_to_json, truth_labels
-from .config import Configuration, ObjectiveConfig, Simulation, config_from_dict, config_to_dict, load_config
+from .config import Configuration, Simulation, config_from_dict, config_to_dict, load_config, section_class
 from .engine import initial_carry, make_runner, projected_modes
 from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedError, UnknownStageError, UsageError
 from .memory import check_fits, run_bytes
@@ -30,7 +30,6 @@ from .sanity import check_geometry, run_warnings
 from .receipts import make_receipt
 from .signals import CONTACT_MODES, Signals
 from .stages import ProjectingSource
-from .builder import ConfigBuilder
 
 PROGRESS_MIN_STEPS = 200_000  # auto progress bar for runs with more cell-steps x 1e-3 than this
 
@@ -514,14 +513,14 @@ class Model:
         return self.registry.service("jaxfne_readout", "jaxfne_objectives")(
             signals=signals, specs=specs, registry=self.registry)
 
-    def objective_config(self, objective=None) -> ObjectiveConfig:
-        """The ObjectiveConfig of ``objective``: a ``jaxfne.objective()...``, an ObjectiveConfig
+    def objective_config(self, objective=None):
+        """The objective section (the registered class, built-in: ``jaxfne_objectives.ObjectiveConfig``) of ``objective``: a ``jaxfne.objective()...``, an ObjectiveConfig
         (such as ``cfg.objective``) or None for the configuration's own objective section."""
         objective = objective if objective is not None else self.config.objective
         if objective is None:
             raise ConfigError([("$.objective", "no objective given and the configuration has none")])
         cfg = getattr(objective, "config", objective)
-        if not isinstance(cfg, ObjectiveConfig):
+        if not isinstance(cfg, section_class("objective", self.registry)):
             raise UsageError(f"an objective is a jaxfne.objective()... or a config's objective section, "
                              f"got {type(objective).__name__}")
         return cfg
@@ -615,8 +614,9 @@ def circuit_digest(circuit) -> str:
 
 
 def construct(cfg, *, registry=None) -> Model:
-    """Assemble and build a Model from a Configuration, a builder, a dict or a .jcfg.json path."""
-    if isinstance(cfg, ConfigBuilder):
+    """Assemble and build a Model from a Configuration, a builder (anything with ``build()``
+    returning one, such as ``jaxfne.configuration()...``), a dict or a .jcfg.json path."""
+    if not isinstance(cfg, Configuration) and callable(getattr(cfg, "build", None)):
         cfg = cfg.build()
     elif isinstance(cfg, dict):
         cfg = config_from_dict(cfg, registry)

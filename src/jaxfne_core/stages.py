@@ -150,7 +150,8 @@ class Emitter(Stage):
 
     @abc.abstractmethod
     def build(self, network) -> Circuit:
-        """Cells, positions and connectivity for a :class:`NetworkConfig`. Returns everything it
+        """Cells, positions and connectivity for the ``network`` section (the class a plugin
+        registers for it; built-in: :class:`jaxfne_emitters.NetworkConfig`). Returns everything it
         builds (in the Circuit; emitter-specific products in ``Circuit.extra``) and never
         changes the stage."""
 
@@ -514,13 +515,15 @@ class Command(abc.ABC):
 @attrs.frozen
 class StageKind:
     """One kind of registrable thing: its hook, its base class, and whether registrations are
-    instances (objective metrics) or classes, with or without an attrs ``Options`` class."""
+    instances (objective metrics) or classes, with or without an attrs ``Options`` class.
+    Configuration sections register plain attrs classes under a section name."""
 
     name: str
     hook: str
     base: type
     instances: bool = False
     options: bool = True
+    section: bool = False
 
 
 STAGE_KINDS = {k.name: k for k in (
@@ -532,15 +535,23 @@ STAGE_KINDS = {k.name: k for k in (
     StageKind("optimizer", "jaxfne_register_optimizers", Optimizer),
     StageKind("paradigm", "jaxfne_register_paradigms", Paradigm),
     StageKind("command", "jaxfne_register_commands", Command, options=False),
+    StageKind("section", "jaxfne_register_sections", object, options=False, section=True),
 )}
 """The one table of registrable kinds: the registry, the plugin manager and the hook specs
 (checked by a test) follow it."""
 STAGES = tuple(STAGE_KINDS)
+PLUGIN_SECTIONS = ("network", "task", "objective")
+"""The configuration sections whose classes plugins register (``jaxfne_register_sections``)."""
 
 
 def check_registrable(stage: str, name: str, value, plugin: str) -> None:
     """Refuse registrations that would fail later: wrong base class or missing Options."""
     kind = STAGE_KINDS[stage]
+    if kind.section:
+        if name not in PLUGIN_SECTIONS or not (isinstance(value, type) and attrs.has(value)):
+            raise PluginError(f"plugin {plugin!r}: section {name!r} must be an attrs class registered as one of "
+                              f"{', '.join(PLUGIN_SECTIONS)}, got {value!r}")
+        return
     if kind.instances:
         if not isinstance(value, kind.base):
             raise PluginError(f"plugin {plugin!r}: {stage} {name!r} must be a {kind.base.__qualname__}, "

@@ -23,10 +23,11 @@ import attrs
 import numpy as np
 
 from jaxfne_core.assemble import assemble
-from jaxfne_core.config import Simulation, TaskConfig, canonical_json, config_from_dict, config_to_dict
+from jaxfne_core.config import Simulation, canonical_json, config_from_dict, config_to_dict
 from jaxfne_core.errors import ConfigError, MissingExtraError
 from jaxfne_optim.evaluator import Evaluator, population_evaluator
 from jaxfne_core.model import Model
+from jaxfne_tasks.task_config import TaskConfig
 from jaxfne_tasks.trials import assemble_trials, chunk_size_for, chunks_of, prepare_task, run_chunk, trial_jobs
 
 _WORKER_MODELS: "OrderedDict[str, object]" = OrderedDict()

@@ -1,5 +1,5 @@
 """Pathway connectivity: edges drawn per (pre -> post) population pair from
-``NetworkConfig.pathways`` (:class:`jaxfne_core.config.PathwayConfig`), with per-pathway
+``NetworkConfig.pathways`` (:class:`jaxfne_emitters.network_config.PathwayConfig`), with per-pathway
 probability or in-degree, weight distribution, receptor, delay and lateral distance
 dependence; and the per-edge delays of networks without pathways.
 

@@ -6,8 +6,14 @@ from .hh import HHEmitter
 from .izhikevich import IzhikevichEmitter
 from .lif import LIFEmitter
 from .mixed import MixedEmitter
+from .network_config import NetworkConfig
 from .rate import RateEmitter
 from .synapses import ExponentialSource, ReceptorExponentialSource
+
+
+@hookimpl
+def jaxfne_register_sections(registry):
+    registry.add(NetworkConfig, name="network")
 
 
 @hookimpl

@@ -13,8 +13,9 @@ import attrs
 import jax.numpy as jnp
 import numpy as np
 
-from jaxfne_core.config import ObjectiveConfig, TermConfig
 from jaxfne_core.errors import ConfigError, UsageError
+
+from .objective_config import ObjectiveConfig, TermConfig
 
 
 class Objective:

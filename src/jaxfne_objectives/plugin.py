@@ -2,6 +2,7 @@
 from jaxfne_core import hookimpl
 
 from .metrics import all_metrics
+from .objective_config import ObjectiveConfig
 from .objective import evaluate
 from .readouts import compute_readout
 
@@ -10,6 +11,11 @@ from .readouts import compute_readout
 def jaxfne_register_objectives(registry):
     for metric in all_metrics():
         registry.add(metric)
+
+
+@hookimpl
+def jaxfne_register_sections(registry):
+    registry.add(ObjectiveConfig, name="objective")
 
 
 @hookimpl(trylast=True)

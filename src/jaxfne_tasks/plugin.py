@@ -11,6 +11,7 @@ from jaxfne_core.stages import Paradigm
 
 from . import task_outputs, trials
 from .paradigm import global_local_oddball, standard_visual_omission
+from .task_config import TaskConfig
 
 
 @attrs.frozen
@@ -61,3 +62,8 @@ class GlobalLocalOddball(TaskParadigm):
 def jaxfne_register_paradigms(registry):
     registry.add(VisualOmission)
     registry.add(GlobalLocalOddball)
+
+
+@hookimpl
+def jaxfne_register_sections(registry):
+    registry.add(TaskConfig, name="task")

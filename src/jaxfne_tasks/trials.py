@@ -15,10 +15,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxfne_core.config import Simulation, TaskConfig
+from jaxfne_core.config import Simulation
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.memory import check_fits, run_bytes
 from .stimulus import drive_inputs, drive_matrix
+from .task_config import TaskConfig
 
 
 @attrs.frozen(eq=False)

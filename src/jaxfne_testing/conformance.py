@@ -24,13 +24,15 @@ import numpy as np
 
 from jaxfne_core.assemble import assemble
 from jaxfne_core.claims import ChargeConservation
-from jaxfne_core.config import NetworkConfig, Simulation, TaskConfig, config_from_dict, make_converter
+from jaxfne_core.config import Simulation, config_from_dict, make_converter
 from jaxfne_core.errors import ConfigError, MissingExtraError, NotYetAvailableError
 from jaxfne_core.model import Model
 from jaxfne_core.plugins import default_registry
 from jaxfne_core.signals import Signals
 from jaxfne_core.stages import Circuit, Compartments, MembraneSource, ProbeGeometry, ProjectingSource
 from jaxfne_core.tuning import TuneProblem
+from jaxfne_emitters.network_config import NetworkConfig
+from jaxfne_tasks.task_config import TaskConfig
 
 
 def conformance_cases(registry=None):

@@ -60,6 +60,13 @@ def contracts_markdown() -> str:
              "sets `name` and an attrs `Options` class, and registers it through its kind's hook "
              "(see [write a plugin](write-a-plugin.md)). **required** methods are abstract.", ""]
     for kind in STAGE_KINDS.values():
+        if kind.section:
+            lines += [f"## {kind.name}: an attrs class (hook `{kind.hook}`)", "",
+                      "A configuration section's value class, registered by name: "
+                      "`registry.add(MyNetworkConfig, name=\"network\")` (names: `network`, `task`, "
+                      "`objective`). The configuration structures that section into it strictly; stages "
+                      "read its attributes (an emitter's `build(network)` gets the network section).", ""]
+            continue
         lines += [f"## {kind.name}: `{kind.base.__name__}` (hook `{kind.hook}`)", "",
                   " ".join((inspect.getdoc(kind.base) or "").split()), ""]
         if kind.instances:

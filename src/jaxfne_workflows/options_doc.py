@@ -5,9 +5,11 @@ Used by ``jaxfne plugins --options [STAGE [NAME]]`` and to generate ``docs/optio
 from __future__ import annotations
 
 import re
+import typing
 
 import attrs
 
+from jaxfne_core.config import Simulation
 from jaxfne_core.stages import STAGE_KINDS, STAGES
 
 # units read from an option's name suffix (the project's naming rule: units in the name)
@@ -58,7 +60,7 @@ def _default(field) -> object:
 
 def stage_options(entry) -> list[dict]:
     """Rows {name, type, default, units, allowed, description} of one registry entry's options."""
-    cls = getattr(entry.value, "Options", None)
+    cls = entry.value if STAGE_KINDS[entry.stage].section else getattr(entry.value, "Options", None)
     return class_options(cls) if cls is not None and attrs.has(cls) else []
 
 
@@ -76,10 +78,11 @@ def class_options(cls) -> list[dict]:
 
 def options_table(registry, stage=None, name=None, distribution=None) -> list[dict]:
     """One dict per registered stage (optionally one stage kind, one name, one distribution)
-    with its options; objective metrics have none and are left out."""
+    with its options (a configuration section: its fields); objective metrics and commands
+    have none and are left out."""
     out = []
     for e in registry:
-        if not STAGE_KINDS[e.stage].options or (stage and e.stage != stage) or (name and e.name != name):
+        if not (STAGE_KINDS[e.stage].options or STAGE_KINDS[e.stage].section) or (stage and e.stage != stage) or (name and e.name != name):
             continue
         if distribution and e.distribution != distribution:
             continue
@@ -121,7 +124,7 @@ def options_markdown(table, sections=()) -> str:
              "`tests/test_options_doc.py` fails when this page is out of date. "
              "Units come from the option names; `jaxfne plugins --options` lists third-party stages too.", ""]
     for stage in STAGES:
-        group = [s for s in table if s["stage"] == stage]
+        group = [s for s in table if s["stage"] == stage and not STAGE_KINDS[stage].section]
         if not group:
             continue
         lines += [f"## {stage.capitalize()}s", ""]
@@ -141,6 +144,26 @@ def options_markdown(table, sections=()) -> str:
             lines += [f"### `{title}`", "", (cls.__doc__ or "").strip().split("\n")[0], ""]
             lines += _rows(class_options(cls))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def config_sections(registry) -> list[tuple[str, type]]:
+    """(title, attrs class) of each non-stage configuration section: the simulation section and
+    the classes plugins registered for ``network``, ``task`` and ``objective``, each followed by
+    the attrs classes of its list fields (``network.layers[]``, ...)."""
+    out = []
+    for name in ("network", "simulation", "task", "objective"):
+        if name == "simulation":
+            out.append((name, Simulation))
+            continue
+        if name not in registry.names("section"):
+            continue
+        cls = registry.get("section", name).value
+        out.append((name, cls))
+        for field_name, hint in typing.get_type_hints(cls).items():
+            inner = [a for a in typing.get_args(hint) if a is not type(None)]
+            inner = typing.get_args(inner[0]) if len(inner) == 1 and typing.get_args(inner[0]) else inner
+            out += [(f"{name}.{field_name}[]", a) for a in inner if isinstance(a, type) and attrs.has(a)]
+    return out
 
 
 def _rows(options) -> list[str]:

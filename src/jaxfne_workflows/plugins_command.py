@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import sys
 
-from jaxfne_core.config import CONFIG_SECTIONS
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.plugins import default_registry
 from jaxfne_core.stages import STAGES, Command
 
-from .options_doc import options_markdown, options_table, options_text
+from .options_doc import config_sections, options_markdown, options_table, options_text
 
 
 class PluginsCommand(Command):
@@ -52,7 +51,7 @@ def print_options(args, registry) -> int:
     if args.json:
         print(json.dumps(table, indent=2, default=str))
     elif args.markdown:
-        print(options_markdown(table, CONFIG_SECTIONS if stage is None else ()), end="")
+        print(options_markdown(table, config_sections(registry) if stage is None else ()), end="")
     else:
         print(options_text(table))
     return 0

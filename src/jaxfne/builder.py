@@ -1,4 +1,5 @@
-"""The fluent configuration builder of the reference API, producing the same value objects.
+"""The fluent configuration builder of the reference API, producing the same value objects
+(a :class:`jaxfne_core.config.Configuration`; the core itself only needs ``build()``).
 
     cfg = (configuration()
            .network(name="V1", kind="cortical_column", n=64)
@@ -16,9 +17,9 @@ import copy
 import attrs
 import cattrs
 
-from .config import DEFAULT_SECTIONS, Configuration, ObjectiveConfig, Simulation, config_from_dict, config_to_dict
-from .errors import UsageError
-
+from jaxfne_core.config import DEFAULT_SECTIONS, Configuration, Simulation, config_from_dict, config_to_dict
+from jaxfne_core.errors import UsageError
+from jaxfne_objectives.objective_config import ObjectiveConfig
 
 
 class ConfigBuilder:
