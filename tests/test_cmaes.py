@@ -68,7 +68,7 @@ def test_ipop_restarts_find_rastrigins_global_minimum():
 
 
 def test_a_plateau_widens_the_search_and_a_stall_restarts_it():
-    from jaxfne_core.tuning import TuneProblem
+    from jaxfne_optim.problem import TuneProblem
 
     def flat(xs):
         return np.ones(len(xs)), np.zeros(len(xs), bool)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import jaxfne as jtfne
-from jaxfne_core.tuning import TuneProblem
+from jaxfne_optim.problem import TuneProblem
 from jaxfne_optim import GSDR, GSDROptions
 
 TARGET = np.array([1.5, -0.7, 0.3, 2.2, -1.1])

@@ -4,6 +4,7 @@ import ast
 import json
 from pathlib import Path
 
+import pluggy
 import pytest
 
 import jaxfne as jtfne
@@ -11,8 +12,9 @@ import jaxfne_core.hookspecs as hookspecs
 from jaxfne_core.cli import main
 from jaxfne_core.config import config_from_dict, config_to_dict, load_config
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.plugins import HOOK_FOR_STAGE, load_registry, make_plugin_manager
-from jaxfne_core.stages import STAGE_KINDS, Paradigm
+from jaxfne_core.plugins import load_registry, make_plugin_manager
+from jaxfne_core.stages import STAGE_KINDS
+from jaxfne_tasks.hookspecs import Paradigm
 from jaxfne_tasks.plugin import VisualOmission
 from jaxfne_workflows.commands import _run_task
 
@@ -94,9 +96,36 @@ def test_core_has_no_function_local_imports_of_jaxfne_modules():
 
 
 def test_one_table_of_stage_kinds_and_its_hooks():
-    assert HOOK_FOR_STAGE == {k: v.hook for k, v in STAGE_KINDS.items()}
+    """The host's kinds have their hooks in jaxfne_core.hookspecs; the packages' kinds are
+    declared by the packages, hook specs included, and reach the registry in listing order."""
     specs = {n for n in dir(hookspecs) if n.startswith("jaxfne_register_")}
-    assert specs == set(HOOK_FOR_STAGE.values())
+    assert specs == {k.hook for k in STAGE_KINDS.values()}
+    kinds = jtfne.default_registry().kinds
+    assert list(kinds) == ["emitter", "source", "field", "probe", "objective", "optimizer", "paradigm",
+                           "command", "section"]
+    declared = {k: v.base.__module__ for k, v in kinds.items()
+                if k not in STAGE_KINDS}
+    assert {k: v.split(".")[0] for k, v in declared.items()} == {
+        "objective": "jaxfne_objectives", "optimizer": "jaxfne_optim", "paradigm": "jaxfne_tasks"}
+
+
+def test_a_kinds_hook_without_its_declaring_package_leaves_that_plugin_out():
+    """With jaxfne_optim blocked, no plugin declares the optimizer kind: a third party that
+    registers optimizers is left out, naming the hook; the other kinds and plugins load."""
+    from jaxfne_core.errors import UnknownStageError
+
+    class Extra:
+        @jtfne.hookimpl
+        def jaxfne_register_optimizers(self, registry):
+            raise AssertionError("never called")
+
+    pm = make_plugin_manager(block=["optim"])
+    with pytest.raises(pluggy.PluginValidationError, match="hook 'jaxfne_register_optimizers' is not a jaxfne hook"):
+        make_plugin_manager(block=["optim"], plugins=[("extra", Extra())])
+    registry = load_registry(pm)
+    assert "optimizer" not in registry.kinds and "paradigm" in registry.kinds
+    with pytest.raises(UnknownStageError, match="unknown stage kind 'optimizer'"):
+        registry.get("optimizer", "cmaes")
 
 
 def test_one_default_per_option_whatever_the_route(tmp_path):

@@ -14,7 +14,7 @@ REGENERATE = "jaxfne plugins --options --markdown --distribution jaxfne > docs/o
 
 def test_docs_page_is_current():
     table = options_table(jtfne.default_registry(), distribution="jaxfne")
-    assert DOC.read_text() == options_markdown(table, config_sections(jtfne.default_registry())), f"out of date: run {REGENERATE}"
+    assert DOC.read_text() == options_markdown(table, config_sections(jtfne.default_registry()), jtfne.default_registry().kinds), f"out of date: run {REGENERATE}"
 
 
 def test_options_lists_every_option_of_every_builtin_stage(capsys):

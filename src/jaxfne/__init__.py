@@ -15,12 +15,15 @@ import importlib
 from jaxfne_core import *  # noqa: F401,F403
 from jaxfne_core import __all__ as _core_all
 from jaxfne_core import __version__  # noqa: F401
-from jaxfne_objectives import (Objective, ObjectiveConfig, ObjectiveReport, ReadoutResult, ReadoutSpec, TermConfig,
+from jaxfne_objectives import (Metric, Objective, ObjectiveConfig, ObjectiveReport, ReadoutResult, ReadoutSpec, TermConfig,
                                compute_readout, objective, readout_spec)
+from jaxfne_optim.hookspecs import Optimizer
+from jaxfne_optim.problem import OptimResult, TuneProblem
 from jaxfne_optim import (Evaluator, LocalEvaluator, OptimizerSpec, TuneReport, agsdr, gsdr, optax_adam, optax_sgd,
                           random_search)
 from jaxfne_formats.circuit_io import load_circuit, save_circuit
 from jaxfne_tasks.paradigm import global_local_oddball, standard_visual_omission
+from jaxfne_tasks.hookspecs import Paradigm
 from jaxfne_tasks.task_config import DriveConfig, TaskConfig
 
 from .builder import ConfigBuilder, configuration, from_config
@@ -40,7 +43,7 @@ _REFERENCE = ["ConfigValidationResult", "JaxFNEConfig", "config_to_configuration
               "TrialResult", "TrialSpec", "run_receipt", "run_trials", "trial_batch"]
 _STAGES = ["LayerConfig", "NetworkConfig", "PathwayConfig", "DriveConfig", "TaskConfig", "Objective",
            "ObjectiveConfig", "TermConfig", "ObjectiveReport", "ReadoutResult", "ReadoutSpec", "compute_readout", "objective",
-           "readout_spec", "Evaluator", "LocalEvaluator", "OptimizerSpec", "TuneReport", "agsdr", "gsdr",
+           "readout_spec", "Evaluator", "LocalEvaluator", "OptimResult", "TuneProblem", "Metric", "Optimizer", "Paradigm", "OptimizerSpec", "TuneReport", "agsdr", "gsdr",
            "optax_adam", "optax_sgd", "random_search"]
 __all__ = list(_core_all) + _STAGES + ["ConfigBuilder", "configuration", "from_config", "Minimum", "global_local_oddball", "load_circuit",
                               "minimize", "save_circuit", "standard_visual_omission"] + _REFERENCE

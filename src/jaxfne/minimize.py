@@ -22,7 +22,7 @@ import numpy as np
 from jaxfne_core.config import structure_options
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.plugins import default_registry
-from jaxfne_core.tuning import TuneProblem
+from jaxfne_optim.problem import TuneProblem
 from jaxfne_optim.tuning import OptimizerSpec, resolve_spelling
 
 

@@ -21,7 +21,7 @@ from jaxfne_core.errors import JaxfneError, SimulationDivergedError, UsageError
 from jaxfne_core.memory import check_fits, run_bytes
 from jaxfne_core.model import Model, check_seeds
 from jaxfne_core.model import construct as core_construct
-from jaxfne_core.tuning import json_safe
+from jaxfne_optim.problem import json_safe
 
 from .builder import ConfigBuilder, from_config
 from .stimulus import StimulusSchedule, stimulus_schedule

@@ -10,16 +10,14 @@ from .errors import (ConfigError, DuplicateStageError, IncompatibleStagesError, 
                      MissingExtraError, MissingSignalError, NotYetAvailableError, OutputExistsError,
                      SimulationDivergedError, UnknownStageError)
 from .memory import InsufficientMemoryError
-from .metrics import Metric
 from .model import Model, construct, simulation
 from .plugins import default_registry, load_registry, make_plugin_manager
 from .ports import Port
 from .receipts import RunReceipt, save_receipt
 from .registry import Registry
 from .signals import Signals
-from .stages import (Circuit, Command, Emitter, Field, MembraneSource, Optimizer, Paradigm, Pathway, Probe,
+from .stages import (Circuit, Command, Emitter, Field, MembraneSource, Pathway, Probe,
                      ProjectingSource, Source)
-from .tuning import OptimResult, TuneProblem
 from .version import PLUGIN_API_VERSION, __version__
 
 __all__ = [
@@ -29,10 +27,10 @@ __all__ = [
     "config_from_dict", "config_to_dict", "load_config", "save_config", "ConfigError",
     "DuplicateStageError", "IncompatibleStagesError", "JaxfneError", "MissingExtraError",
     "MissingSignalError", "NotYetAvailableError", "OutputExistsError", "SimulationDivergedError",
-    "UnknownStageError", "InsufficientMemoryError", "Metric", "Model", "construct", "simulation",
+    "UnknownStageError", "InsufficientMemoryError", "Model", "construct", "simulation",
     "default_registry", "load_registry", "make_plugin_manager",
     "Port", "RunReceipt",
-    "save_receipt", "Registry", "Signals", "Circuit", "Pathway", "Emitter", "Field", "Optimizer", "Probe",
-    "Source", "MembraneSource", "ProjectingSource", "Paradigm", "Command", "OptimResult", "TuneProblem",
+    "save_receipt", "Registry", "Signals", "Circuit", "Pathway", "Emitter", "Field", "Probe",
+    "Source", "MembraneSource", "ProjectingSource", "Command",
     "PLUGIN_API_VERSION", "__version__",
 ]

@@ -1,4 +1,6 @@
-"""Hook specifications: one registration hook per pipeline stage, and three service hooks.
+"""Hook specifications: one registration hook per host kind (the four pipeline stages,
+commands, configuration sections), the hook that lets a package declare kinds of its own,
+and three service hooks.
 
 Every registration hook receives a :class:`jaxfne_core.registry.StageRegistrar` bound to its
 stage and to the plugin that is registering, so each registration is attributed to its
@@ -42,22 +44,13 @@ def jaxfne_register_probes(registry) -> None:
     :class:`jaxfne_core.stages.Probe`."""
 
 
-# --------------------------------------------------------------------------- objective
+# --------------------------------------------------------------------------- kinds
 @hookspec
-def jaxfne_register_objectives(registry) -> None:
-    """Register objective metrics: instances of :class:`jaxfne_core.metrics.Metric`."""
-
-
-# --------------------------------------------------------------------------- optimizer
-@hookspec
-def jaxfne_register_optimizers(registry) -> None:
-    """Register optimizers: subclasses of :class:`jaxfne_core.stages.Optimizer`."""
-
-
-# --------------------------------------------------------------------------- paradigm
-@hookspec
-def jaxfne_register_paradigms(registry) -> None:
-    """Register task paradigms: subclasses of :class:`jaxfne_core.stages.Paradigm`."""
+def jaxfne_declare_kinds():
+    """Declare registrable kinds this plugin's package owns -> a list of ``(StageKind,
+    hookspec_module)``: the kind (name, registration hook, base class) and the module holding
+    that hook's ``@hookspec`` (``jaxfne_objectives`` declares ``objective``, ``jaxfne_optim``
+    ``optimizer``, ``jaxfne_tasks`` ``paradigm``). Called once all plugins are registered."""
 
 
 # --------------------------------------------------------------------------- command

@@ -23,14 +23,13 @@ import pluggy
 from . import hookspecs
 from .errors import PluginError, PluginWarning
 from .registry import Registry
-from .stages import STAGE_KINDS, STAGES
+from .stages import STAGE_KINDS, StageKind
 from .version import PLUGIN_API_VERSION
 
 hookimpl = pluggy.HookimplMarker(hookspecs.PROJECT)
 ENTRY_POINT_GROUP = "jaxfne"
 BLOCK_ENV = "JAXFNE_BLOCK_PLUGINS"
 TRACE_ENV = "JAXFNE_TRACE_PLUGINS"
-HOOK_FOR_STAGE = {kind.name: kind.hook for kind in STAGE_KINDS.values()}
 SERVICE_HOOKS = ("jaxfne_evaluate", "jaxfne_readout", "jaxfne_tune")
 
 
@@ -59,13 +58,15 @@ class PluginFailure:
 
 
 class JaxfnePluginManager(pluggy.PluginManager):
-    """A pluggy manager that knows each plugin's distribution and the plugins that failed."""
+    """A pluggy manager that knows each plugin's distribution, the plugins that failed, and
+    the registrable kinds (the host's and those plugins declared)."""
 
     def __init__(self):
         super().__init__(hookspecs.PROJECT)
         self.add_hookspecs(hookspecs)
         self.distributions: dict[str, tuple[str, str]] = {}     # plugin -> (distribution, version)
         self.failures: list[PluginFailure] = []
+        self.kinds: dict[str, StageKind] = dict(STAGE_KINDS)
 
     def fail(self, plugin: str, distribution: str, version: str, reason: str) -> None:
         self.failures.append(PluginFailure(plugin, distribution, version, reason))
@@ -138,7 +139,6 @@ def make_plugin_manager(*, entry_points: bool = True, plugins=(), block=()) -> J
             try:
                 plugin = ep.load()
                 _check_api(ep.name, plugin)
-                _check_hook_names(ep.name, plugin, pm)
                 pm.register(plugin, name=ep.name)
             except Exception as e:  # noqa: BLE001 - an installed plugin is isolated, not fatal
                 pm.fail(ep.name, dname, version, _reason(e))
@@ -148,11 +148,40 @@ def make_plugin_manager(*, entry_points: bool = True, plugins=(), block=()) -> J
         if pm.is_blocked(name):
             continue
         _check_api(name, plugin)
-        _check_hook_names(name, plugin, pm)
         pm.register(plugin, name=name)
         pm.distributions[name] = ("<local>", "")
+    _declare_kinds(pm)
+    for name, plugin in list(pm.list_name_plugin()):
+        try:
+            _check_hook_names(name, plugin, pm)
+        except pluggy.PluginValidationError as e:
+            dist, version = pm.distributions.get(name, ("<local>", ""))
+            if dist == "<local>":
+                raise
+            pm.fail(name, dist, version, _reason(e))
     pm.check_pending()
     return pm
+
+
+def _declare_kinds(pm: JaxfnePluginManager) -> None:
+    """Add the kinds plugins declare (``jaxfne_declare_kinds``) and their hook specs. An
+    installed plugin whose declaration is broken or clashes with another kind is left out."""
+    for impl in reversed(pm.hook.jaxfne_declare_kinds.get_hookimpls()):
+        dist, version = pm.distributions.get(impl.plugin_name, ("<local>", ""))
+        try:
+            declared = impl.function()
+            for kind, module in declared or ():
+                if not isinstance(kind, StageKind) or not hasattr(module, kind.hook):
+                    raise PluginError(f"jaxfne_declare_kinds must return (StageKind, hookspec module) pairs whose "
+                                      f"module defines the kind's hook, got {kind!r}")
+                if kind.name in pm.kinds:
+                    raise PluginError(f"kind {kind.name!r} is already declared")
+                pm.add_hookspecs(module)
+                pm.kinds[kind.name] = kind
+        except Exception as e:  # noqa: BLE001 - isolated unless the plugin is local
+            if dist == "<local>":
+                raise
+            pm.fail(impl.plugin_name, dist, version, f"jaxfne_declare_kinds: {_reason(e)}")
 
 
 def _reason(e: BaseException) -> str:
@@ -162,15 +191,17 @@ def _reason(e: BaseException) -> str:
 
 
 def _check_hook_names(name, plugin, pm):
-    """Refuse a plugin with a hook implementation jaxfne does not define (a misspelling)."""
+    """Refuse a plugin with a hook implementation that no hook spec defines (a misspelling, or
+    the hook of a kind whose declaring package is not installed or is blocked)."""
     for attr in dir(plugin):
         if pm.parse_hookimpl_opts(plugin, attr) is None:
             continue
-        if not hasattr(hookspecs, attr):
-            hooks = [*HOOK_FOR_STAGE.values(), *SERVICE_HOOKS]
+        caller = getattr(pm.hook, attr, None)
+        if caller is None or not caller.has_spec():
+            hooks = [k.hook for k in pm.kinds.values()] + ["jaxfne_declare_kinds", *SERVICE_HOOKS]
             near = difflib.get_close_matches(attr, hooks, n=1)
             raise pluggy.PluginValidationError(
-                plugin, f"plugin {name!r}: hook {attr!r} is not a jaxfne hook"
+                plugin, f"plugin {name!r}: hook {attr!r} is not a jaxfne hook (nor one a loaded plugin declares)"
                 + (f"; did you mean {near[0]!r}?" if near else f"; jaxfne's hooks: {', '.join(hooks)}"))
 
 
@@ -186,14 +217,14 @@ def load_registry(pm: pluggy.PluginManager) -> Registry:
     A hook of an installed plugin that raises or registers something invalid is isolated: what
     that call registered is taken back, the failure joins ``registry.failures``, and the
     other plugins' stages stay. Plugins registered in code raise."""
-    reg = Registry()
+    reg = Registry(getattr(pm, "kinds", STAGE_KINDS))
     reg.hook = pm.hook
     trace = os.environ.get(TRACE_ENV, "") not in ("", "0")
     dists = getattr(pm, "distributions", {})
     failures = list(getattr(pm, "failures", []))
     broken = set()
-    for stage in STAGES:
-        caller = getattr(pm.hook, HOOK_FOR_STAGE[stage])
+    for stage, kind in reg.kinds.items():
+        caller = getattr(pm.hook, kind.hook)
         for impl in reversed(caller.get_hookimpls()):  # registration order
             dist, version = dists.get(impl.plugin_name, ("<local>", ""))
             if impl.plugin_name in broken:
@@ -208,11 +239,11 @@ def load_registry(pm: pluggy.PluginManager) -> Registry:
                 reg.remove_plugin(impl.plugin_name)
                 broken.add(impl.plugin_name)
                 failures.append(PluginFailure(impl.plugin_name, dist, version,
-                                              f"{HOOK_FOR_STAGE[stage]} raised {_reason(e)}"))
+                                              f"{kind.hook} raised {_reason(e)}"))
                 continue
             if trace:
                 added = sorted(set(reg.names(stage)) - before)
-                print(f"jaxfne: {HOOK_FOR_STAGE[stage]}(registry) <- plugin {impl.plugin_name!r} ({dist}): "
+                print(f"jaxfne: {kind.hook}(registry) <- plugin {impl.plugin_name!r} ({dist}): "
                       f"registered {', '.join(added) or 'nothing'}", file=sys.stderr)
     for (stage, name), entries in reg.clashes.items():
         for e in entries:

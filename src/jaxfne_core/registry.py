@@ -6,7 +6,7 @@ from typing import Any, Iterator
 import attrs
 
 from .errors import DuplicateStageError, PluginError, UnknownStageError
-from .stages import STAGES, check_registrable
+from .stages import STAGE_KINDS, StageKind, check_registrable
 
 
 
@@ -31,10 +31,13 @@ class StageEntry:
 
 
 class Registry:
-    """Stages by kind and name. Built by :func:`jaxfne_core.plugins.load_registry`."""
+    """Stages by kind and name. Built by :func:`jaxfne_core.plugins.load_registry`.
+    kinds: name -> :class:`StageKind` (default: the host's own), in listing order."""
 
-    def __init__(self):
-        self._entries: dict[str, dict[str, StageEntry]] = {s: {} for s in STAGES}
+    def __init__(self, kinds: "dict[str, StageKind] | None" = None):
+        kinds = dict(STAGE_KINDS if kinds is None else kinds)
+        self.kinds = dict(sorted(kinds.items(), key=lambda kv: (kv[1].order, kv[0])))
+        self._entries: dict[str, dict[str, StageEntry]] = {s: {} for s in self.kinds}
         self.failures: tuple = ()      # PluginFailure of installed plugins left out
         self.clashes: dict[tuple[str, str], list[StageEntry]] = {}   # names two installed plugins claim
         self.hook = None               # the plugin manager's hooks (service hooks: see hookspecs)
@@ -58,7 +61,7 @@ class Registry:
         return call
 
     def _add(self, stage: str, name: str, value, plugin: str, distribution: str, version: str = ""):
-        check_registrable(stage, name, value, plugin)
+        check_registrable(self.kinds[stage], name, value, plugin)
         new = StageEntry(stage, name, value, plugin, distribution, version)
         if (stage, name) in self.clashes:
             self.clashes[(stage, name)].append(new)
@@ -87,7 +90,8 @@ class Registry:
 
     def get(self, stage: str, name: str) -> StageEntry:
         if stage not in self._entries:
-            raise UnknownStageError("stage kind", stage, STAGES)
+            raise UnknownStageError("stage kind", stage, self.kinds,
+                                    ["kinds come from the host and from plugins (jaxfne_declare_kinds)"])
         try:
             return self._entries[stage][name]
         except (KeyError, TypeError):
@@ -100,10 +104,12 @@ class Registry:
             raise UnknownStageError(stage, name, self._entries[stage], notes) from None
 
     def names(self, stage: str) -> list[str]:
+        if stage not in self._entries:
+            raise UnknownStageError("stage kind", stage, self.kinds)
         return sorted(self._entries[stage])
 
     def __iter__(self) -> Iterator[StageEntry]:
-        for stage in STAGES:
+        for stage in self.kinds:
             yield from (self._entries[stage][n] for n in sorted(self._entries[stage]))
 
     def __len__(self):

@@ -16,7 +16,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .metrics import Metric
 from .ports import Port
 from .signals import MODES
 from .errors import ConfigError, PluginError, UsageError
@@ -443,55 +442,6 @@ class Probe(Stage):
         return int(round(k))
 
 
-class Optimizer(Stage):
-    """Black-box or gradient optimizer over a vector of bounded scalars."""
-
-    stage = "optimizer"
-
-    @abc.abstractmethod
-    def minimize(self, problem, steps: int, key):
-        """Minimise a :class:`jaxfne_core.tuning.TuneProblem` within its bounds in ``steps``
-        generations; deterministic for ``key``. Returns a :class:`jaxfne_core.tuning.OptimResult`."""
-
-
-class Paradigm(Stage):
-    """A task paradigm: conditions of timed events, and how its trials run on a model.
-
-    ``jaxfne_tasks.TaskParadigm`` implements the runner methods for paradigms given as data
-    (conditions, events, windows); a third party registers its own through the
-    ``jaxfne_register_paradigms`` hook. ``TaskConfig.paradigm`` names one."""
-
-    stage = "paradigm"
-    #: True where :meth:`write_outputs` is implemented; ``jaxfne run`` refuses, before running
-    #: any trial, a task whose paradigm writes no outputs (Python can still run its trials).
-    writes_outputs: ClassVar[bool] = False
-
-    @abc.abstractmethod
-    def definition(self):
-        """The paradigm as data: an object with ``name``, ``condition_names()``,
-        ``condition(name)``, ``prestim_ms`` and ``trial_ms`` (see ``jaxfne_tasks.paradigm``)."""
-
-    @abc.abstractmethod
-    def check(self, model, task, sim) -> None:
-        """Refuse, before any work, a task (TaskConfig) this paradigm cannot run on ``model``."""
-
-    @abc.abstractmethod
-    def run_trials(self, model, task, sim):
-        """Every condition x trial of ``task`` -> a results object with ``arrays`` (mode ->
-        (conditions, trials, samples, X)), ``dt_ms``, ``units``, ``failures`` and ``seeds``."""
-
-    @abc.abstractmethod
-    def simulate_trial(self, model, task, condition: str, trial: int, sim) -> dict:
-        """One trial alone, exactly as :meth:`run_trials` runs it: mode -> (samples, X)."""
-
-    def write_outputs(self, folder, model, results, receipt, figures: bool = True):
-        """Write a task run into ``folder`` -> (names written, summary dict); optional (set
-        ``writes_outputs = True`` with it)."""
-        raise ConfigError([("$.task.paradigm", f"paradigm {self.name!r} writes no task outputs, so "
-                            "'jaxfne run' cannot write a task run for it; run its trials from Python "
-                            "(Model.run_trials) or use a paradigm that writes outputs")])
-
-
 class Command(abc.ABC):
     """A ``jaxfne`` subcommand, registered through the ``jaxfne_register_commands`` hook.
 
@@ -524,29 +474,34 @@ class StageKind:
     instances: bool = False
     options: bool = True
     section: bool = False
+    order: int = 50              # where the kind appears in listings and docs
 
 
 STAGE_KINDS = {k.name: k for k in (
-    StageKind("emitter", "jaxfne_register_emitters", Emitter),
-    StageKind("source", "jaxfne_register_sources", Source),
-    StageKind("field", "jaxfne_register_fields", Field),
-    StageKind("probe", "jaxfne_register_probes", Probe),
-    StageKind("objective", "jaxfne_register_objectives", Metric, instances=True, options=False),
-    StageKind("optimizer", "jaxfne_register_optimizers", Optimizer),
-    StageKind("paradigm", "jaxfne_register_paradigms", Paradigm),
-    StageKind("command", "jaxfne_register_commands", Command, options=False),
-    StageKind("section", "jaxfne_register_sections", object, options=False, section=True),
+    StageKind("emitter", "jaxfne_register_emitters", Emitter, order=0),
+    StageKind("source", "jaxfne_register_sources", Source, order=1),
+    StageKind("field", "jaxfne_register_fields", Field, order=2),
+    StageKind("probe", "jaxfne_register_probes", Probe, order=3),
+    StageKind("command", "jaxfne_register_commands", Command, options=False, order=90),
+    StageKind("section", "jaxfne_register_sections", object, options=False, section=True, order=91),
 )}
-"""The one table of registrable kinds: the registry, the plugin manager and the hook specs
-(checked by a test) follow it."""
-STAGES = tuple(STAGE_KINDS)
+"""The host's registrable kinds: the four pipeline stages, commands and configuration
+sections. Other kinds (objective metrics, optimizers, paradigms) are declared by the packages
+that own them through ``jaxfne_declare_kinds``; a plugin manager's ``kinds`` holds them all."""
 PLUGIN_SECTIONS = ("network", "task", "objective")
 """The configuration sections whose classes plugins register (``jaxfne_register_sections``)."""
 
 
-def check_registrable(stage: str, name: str, value, plugin: str) -> None:
+def population_labels(name: str) -> set:
+    """Names a population answers to: itself, its layer (before the first ``_``) and its class
+    (after the last): ``L4_E`` -> {``L4_E``, ``L4``, ``E``}. Every stage that selects cells by
+    name (probes, drives, metrics) uses this rule."""
+    return {name, name.split("_", 1)[0], name.rsplit("_", 1)[-1]}
+
+
+def check_registrable(kind: StageKind, name: str, value, plugin: str) -> None:
     """Refuse registrations that would fail later: wrong base class or missing Options."""
-    kind = STAGE_KINDS[stage]
+    stage = kind.name
     if kind.section:
         if name not in PLUGIN_SECTIONS or not (isinstance(value, type) and attrs.has(value)):
             raise PluginError(f"plugin {plugin!r}: section {name!r} must be an attrs class registered as one of "

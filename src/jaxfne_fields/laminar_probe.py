@@ -12,7 +12,7 @@ import attrs
 import numpy as np
 
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.metrics import population_labels
+from jaxfne_core.stages import population_labels
 from jaxfne_core.signals import MODES as SIGNAL_MODES
 from jaxfne_core.stages import Probe, ProbeGeometry
 from jaxfne_core.validators import FieldValueError, nonempty, number, optional, subset_of

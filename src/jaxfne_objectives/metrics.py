@@ -7,8 +7,8 @@ import numpy as np
 
 from jaxfne_analysis.spectral import ALPHA_BETA, GAMMA, flip, laminar_spectrum, relative_power
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.metrics import Metric
 
+from .metric import Metric
 from .reductions import abs_mean, band_power, count, mean, rate_hz
 
 

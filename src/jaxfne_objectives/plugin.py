@@ -1,10 +1,16 @@
 """Entry point ``objectives`` of the ``jaxfne`` group: the built-in metrics and the scoring hooks."""
 from jaxfne_core import hookimpl
 
+from . import hookspecs
 from .metrics import all_metrics
 from .objective_config import ObjectiveConfig
 from .objective import evaluate
 from .readouts import compute_readout
+
+
+@hookimpl
+def jaxfne_declare_kinds():
+    return [(hookspecs.KIND, hookspecs)]
 
 
 @hookimpl

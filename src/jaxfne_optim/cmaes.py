@@ -46,11 +46,11 @@ import attrs
 import jax
 import numpy as np
 
-from jaxfne_core.stages import Optimizer
-from jaxfne_core.tuning import record
+from .hookspecs import Optimizer
 from jaxfne_core.validators import number, one_of
 
 from .common import Elite
+from .problem import record
 
 MARGIN = 0.05      # box units near each bound where the map to the box is quadratic
 FLAT_GENERATIONS = 5   # generations whose best losses are equal: a plateau

@@ -6,7 +6,8 @@ import attrs
 import numpy as np
 
 from jaxfne_core.errors import JaxfneError
-from jaxfne_core.tuning import OptimResult, record
+
+from .problem import OptimResult, record
 
 
 class NonFiniteGradientError(JaxfneError, FloatingPointError):

@@ -39,11 +39,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.stages import Optimizer
-from jaxfne_core.tuning import record
+from .hookspecs import Optimizer
 from jaxfne_core.validators import number
 
 from .common import Elite, check_gradient
+from .problem import record
 
 
 @attrs.frozen

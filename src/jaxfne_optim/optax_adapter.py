@@ -19,11 +19,11 @@ import attrs
 import numpy as np
 
 from jaxfne_core.errors import ConfigError, MissingExtraError
-from jaxfne_core.stages import Optimizer
-from jaxfne_core.tuning import record
+from .hookspecs import Optimizer
 from jaxfne_core.validators import number, one_of
 
 from .common import Elite, check_gradient
+from .problem import record
 
 METHODS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "lion", "nadam")
 

@@ -1,6 +1,7 @@
 """Entry point ``optim`` of the ``jaxfne`` group: registers the optimizers and the tuning hook."""
 from jaxfne_core import hookimpl
 
+from . import hookspecs
 from .agsdr import AGSDR
 from .cmaes import CMAES
 from .gsdr import GSDR
@@ -8,6 +9,11 @@ from .gsdr_blackbox import GSDRBlackbox
 from .optax_adapter import OptaxOptimizer
 from .random_search import RandomSearch
 from .tuning import tune_model
+
+
+@hookimpl
+def jaxfne_declare_kinds():
+    return [(hookspecs.KIND, hookspecs)]
 
 
 @hookimpl

@@ -11,11 +11,11 @@ import attrs
 import jax
 import numpy as np
 
-from jaxfne_core.stages import Optimizer
-from jaxfne_core.tuning import record
+from .hookspecs import Optimizer
 from jaxfne_core.validators import number
 
 from .common import Elite
+from .problem import record
 
 
 @attrs.frozen

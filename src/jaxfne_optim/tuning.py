@@ -1,6 +1,6 @@
 """Tuning: named bounded scalars of an assembled model, searched by a registered optimizer.
 
-Optimizers see a :class:`~jaxfne_core.tuning.TuneProblem` in a normalised search box [0, 1]^d
+Optimizers see a :class:`~jaxfne_optim.problem.TuneProblem` in a normalised search box [0, 1]^d
 (after an optional log transform per parameter), so step sizes mean the same for every
 parameter. Candidates of a generation are evaluated together: one jitted ``vmap`` of
 simulate-and-score, in chunks of ``chunk_size`` (``lax.map``) so memory stays bounded, with
@@ -20,10 +20,10 @@ from tqdm.auto import tqdm
 
 from jaxfne_core.config import Simulation, structure_options
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.tuning import TuneProblem, json_safe
 from jaxfne_objectives.objective import as_objective
 
 from .evaluator import Evaluator, LocalEvaluator, candidate_loss
+from .problem import TuneProblem, json_safe
 
 
 @attrs.frozen(eq=False)

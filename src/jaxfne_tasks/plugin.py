@@ -7,9 +7,9 @@ from typing import Callable, ClassVar
 import attrs
 
 from jaxfne_core import hookimpl
-from jaxfne_core.stages import Paradigm
 
-from . import task_outputs, trials
+from . import hookspecs, task_outputs, trials
+from .hookspecs import Paradigm
 from .paradigm import global_local_oddball, standard_visual_omission
 from .task_config import TaskConfig
 
@@ -56,6 +56,11 @@ class GlobalLocalOddball(TaskParadigm):
 
     name = "global_local_oddball"
     factory = staticmethod(global_local_oddball)
+
+
+@hookimpl
+def jaxfne_declare_kinds():
+    return [(hookspecs.KIND, hookspecs)]
 
 
 @hookimpl

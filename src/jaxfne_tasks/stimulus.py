@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.metrics import population_labels
+from jaxfne_core.stages import population_labels
 
 
 def drive_matrix(drives, circuit) -> np.ndarray:

@@ -24,13 +24,13 @@ import numpy as np
 
 from jaxfne_core.assemble import assemble
 from jaxfne_core.claims import ChargeConservation
-from jaxfne_core.config import Simulation, config_from_dict, make_converter
+from jaxfne_core.config import Simulation, config_from_dict, make_converter, structure_options
 from jaxfne_core.errors import ConfigError, MissingExtraError, NotYetAvailableError
 from jaxfne_core.model import Model
 from jaxfne_core.plugins import default_registry
 from jaxfne_core.signals import Signals
 from jaxfne_core.stages import Circuit, Compartments, MembraneSource, ProbeGeometry, ProjectingSource
-from jaxfne_core.tuning import TuneProblem
+from jaxfne_optim.problem import TuneProblem
 from jaxfne_emitters.network_config import NetworkConfig
 from jaxfne_tasks.task_config import TaskConfig
 
@@ -342,6 +342,21 @@ def check_command(command_cls):
     assert parser.format_help().startswith("usage:")
 
 
+def check_section(entry, registry):
+    """A configuration section's class: its defaults build, round-trip through the strict
+    converter, and an unknown key is refused naming its path."""
+    cls = entry.value
+    value = structure_options(cls, {}, f"$.{entry.name}", registry)
+    conv = make_converter(registry)
+    assert conv.structure(conv.unstructure(value), cls) == value, f"section {entry.name}: no round-trip"
+    try:
+        structure_options(cls, {"no_such_option": 1}, f"$.{entry.name}", registry)
+    except ConfigError as e:
+        assert f"$.{entry.name}.no_such_option" in str(e), str(e)
+    else:
+        raise AssertionError(f"section {entry.name}: an unknown key was accepted")
+
+
 def check_entry(entry, registry=None):
     """Run every applicable conformance check on one registered stage (skips on a missing extra)."""
     import pytest
@@ -353,16 +368,21 @@ def check_entry(entry, registry=None):
     if entry.stage == "command":
         check_command(entry.value)
         return
+    if entry.stage == "section":
+        check_section(entry, registry)
+        return
     check_options_roundtrip(entry, registry)
     try:
         stage = entry.value(entry.value.Options())
         if entry.stage == "paradigm":
             check_paradigm(stage, registry)
             return
-        {"emitter": check_emitter, "source": check_source, "field": check_field,
-         "probe": check_probe, "optimizer": check_optimizer}[entry.stage](stage)
+        checks = {"emitter": check_emitter, "source": check_source, "field": check_field,
+                  "probe": check_probe, "optimizer": check_optimizer}
+        if entry.stage in checks:            # a kind a third party declared: options and construction only
+            checks[entry.stage](stage)
     except (MissingExtraError, NotYetAvailableError) as e:   # declared, tested elsewhere
         pytest.skip(str(e))
 
 
-__all__ = ["conformance_cases", "TraceCounter", "check_options_roundtrip", "synthetic_circuit", "check_emitter", "check_source", "check_field", "check_probe", "check_metric", "quadratic_problem", "rosenbrock_problem", "rastrigin_problem", "noisy_quadratic_problem", "true_quadratic_loss", "check_optimizer", "check_paradigm", "check_command", "check_entry"]
+__all__ = ["conformance_cases", "TraceCounter", "check_options_roundtrip", "synthetic_circuit", "check_emitter", "check_source", "check_field", "check_probe", "check_metric", "quadratic_problem", "rosenbrock_problem", "rastrigin_problem", "noisy_quadratic_problem", "true_quadratic_loss", "check_optimizer", "check_paradigm", "check_command", "check_section", "check_entry"]

@@ -8,7 +8,8 @@ import inspect
 
 import attrs
 
-from jaxfne_core.stages import STAGE_KINDS, MembraneSource, ProjectingSource, Stage
+from jaxfne_core.plugins import default_registry
+from jaxfne_core.stages import MembraneSource, ProjectingSource, Stage
 
 VARIANTS = {"source": (ProjectingSource, MembraneSource)}
 """Optional base classes of a kind: subclass one to take part in a fast path."""
@@ -20,7 +21,9 @@ PUBLIC_HELPERS = (
     ("jaxfne_core.claims", "SourceCalibration, ChargeConservation, FieldSolver, Amplitude: the claims"),
     ("jaxfne_core.ports", "Port: typed stage inputs and outputs"),
     ("jaxfne_core.stages", "Circuit, Compartments, ProbeGeometry: what emitters build and probes describe"),
-    ("jaxfne_core.metrics", "Metric: an objective metric"),
+    ("jaxfne_core.stages", "population_labels(name): the names a population answers to (L4_E, L4, E)"),
+    ("jaxfne_objectives.metric", "Metric, slice_signal, population_columns: an objective metric and its selection"),
+    ("jaxfne_optim.problem", "TuneProblem, OptimResult, record: what an optimizer minimises and returns"),
     ("jaxfne_emitters.point_network", "build_point_network, cell_class_of, per_population, PointNeuronEmitter: "
                                       "a point-neuron network as the built-in emitters build it"),
     ("jaxfne_emitters.layout", "population_counts, interleaved_cells, layered_cells: placing cells in a column"),
@@ -54,12 +57,13 @@ def methods_of(cls, stop=(object,)) -> list[dict]:
 
 def contracts_markdown() -> str:
     lines = ["# Stage contracts", "",
-             "Generated from the base classes in `jaxfne_core.stages` by "
+             "Generated from the base classes of the registrable kinds (the host's in `jaxfne_core.stages`, "
+             "the others declared by their packages) by "
              "`python -m jaxfne_workflows.contracts_doc > docs/contracts.md`; `tests/test_docs.py` fails when this "
              "page is out of date. A plugin subclasses the base class of its kind (never a built-in stage), "
              "sets `name` and an attrs `Options` class, and registers it through its kind's hook "
              "(see [write a plugin](write-a-plugin.md)). **required** methods are abstract.", ""]
-    for kind in STAGE_KINDS.values():
+    for kind in default_registry().kinds.values():
         if kind.section:
             lines += [f"## {kind.name}: an attrs class (hook `{kind.hook}`)", "",
                       "A configuration section's value class, registered by name: "

@@ -10,7 +10,6 @@ import typing
 import attrs
 
 from jaxfne_core.config import Simulation
-from jaxfne_core.stages import STAGE_KINDS, STAGES
 
 # units read from an option's name suffix (the project's naming rule: units in the name)
 UNIT_SUFFIXES = (("_S_per_m", "S/m"), ("_nA_per_native", "nA per native unit"), ("_ms", "ms"), ("_um", "um"),
@@ -60,7 +59,7 @@ def _default(field) -> object:
 
 def stage_options(entry) -> list[dict]:
     """Rows {name, type, default, units, allowed, description} of one registry entry's options."""
-    cls = entry.value if STAGE_KINDS[entry.stage].section else getattr(entry.value, "Options", None)
+    cls = entry.value if entry.stage == "section" else getattr(entry.value, "Options", None)
     return class_options(cls) if cls is not None and attrs.has(cls) else []
 
 
@@ -82,7 +81,8 @@ def options_table(registry, stage=None, name=None, distribution=None) -> list[di
     have none and are left out."""
     out = []
     for e in registry:
-        if not (STAGE_KINDS[e.stage].options or STAGE_KINDS[e.stage].section) or (stage and e.stage != stage) or (name and e.name != name):
+        kind = registry.kinds[e.stage]
+        if not (kind.options or kind.section) or (stage and e.stage != stage) or (name and e.name != name):
             continue
         if distribution and e.distribution != distribution:
             continue
@@ -115,7 +115,7 @@ def options_text(table) -> str:
     return "\n".join(lines)
 
 
-def options_markdown(table, sections=()) -> str:
+def options_markdown(table, sections=(), kinds=()) -> str:
     """The options as a Markdown page (docs/options.md is this for the built-in stages, with
     ``sections``: (title, attrs class) pairs of the configuration's non-stage sections)."""
     lines = ["# Stage options", "",
@@ -123,8 +123,8 @@ def options_markdown(table, sections=()) -> str:
              "`jaxfne plugins --options --markdown --distribution jaxfne`; "
              "`tests/test_options_doc.py` fails when this page is out of date. "
              "Units come from the option names; `jaxfne plugins --options` lists third-party stages too.", ""]
-    for stage in STAGES:
-        group = [s for s in table if s["stage"] == stage and not STAGE_KINDS[stage].section]
+    for stage in kinds or dict.fromkeys(s["stage"] for s in table):
+        group = [s for s in table if s["stage"] == stage and stage != "section"]
         if not group:
             continue
         lines += [f"## {stage.capitalize()}s", ""]

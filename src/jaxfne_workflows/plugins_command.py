@@ -8,7 +8,7 @@ import sys
 
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.plugins import default_registry
-from jaxfne_core.stages import STAGES, Command
+from jaxfne_core.stages import Command
 
 from .options_doc import config_sections, options_markdown, options_table, options_text
 
@@ -43,15 +43,15 @@ class PluginsCommand(Command):
 def print_options(args, registry) -> int:
     """``jaxfne plugins --options [STAGE [NAME]]``: each option of each registered stage."""
     stage, name = (list(args.options) + [None, None])[:2]
-    if stage is not None and stage not in STAGES:
-        raise ConfigError([("--options", f"unknown stage kind {stage!r}; allowed: {', '.join(STAGES)}")])
+    if stage is not None and stage not in registry.kinds:
+        raise ConfigError([("--options", f"unknown stage kind {stage!r}; allowed: {', '.join(registry.kinds)}")])
     if name is not None:
         registry.get(stage, name)                     # an unknown name lists the registered ones
     table = options_table(registry, stage, name, args.distribution)
     if args.json:
         print(json.dumps(table, indent=2, default=str))
     elif args.markdown:
-        print(options_markdown(table, config_sections(registry) if stage is None else ()), end="")
+        print(options_markdown(table, config_sections(registry) if stage is None else (), registry.kinds), end="")
     else:
         print(options_text(table))
     return 0

@@ -1,4 +1,5 @@
-"""The optimizer contract: what an optimizer plugin minimises and what it returns.
+"""The optimizer contract: what an optimizer plugin minimises and what it returns (the
+optimizer kind and its base class are in :mod:`jaxfne_optim.hookspecs`).
 
 Optimizers see a :class:`TuneProblem` in a normalised search box [0, 1]^d and return an
 :class:`OptimResult`; ``record`` builds one history entry. How a model becomes a problem

@@ -1,6 +1,7 @@
 """The metric contract: a named scalar feature of Signals, registered by plugins through
-``jaxfne_register_objectives``, and the public helpers that select its window, contacts and
-population. The built-in metrics live in ``jaxfne_objectives``."""
+``jaxfne_register_objectives`` (the ``objective`` kind this package declares), and the public
+helpers that select its window, contacts and population. The built-in metrics are in
+:mod:`jaxfne_objectives.metrics`."""
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -8,8 +9,9 @@ from typing import Callable, Optional
 import attrs
 import numpy as np
 
-from .errors import ConfigError
-from .signals import CONTACT_MODES
+from jaxfne_core.errors import ConfigError
+from jaxfne_core.signals import CONTACT_MODES
+from jaxfne_core.stages import population_labels
 
 
 @attrs.frozen
@@ -68,13 +70,6 @@ def slice_signal(x, dt_ms, mode, window, contacts, t0_ms: float = 0.0):
                                 f"0 <= start < end <= {x.shape[-1]}")])
         x = x[..., c0:c1]
     return x
-
-
-def population_labels(name: str) -> set:
-    """Names a population answers to: itself, its layer (before the first ``_``) and its class
-    (after the last): ``L4_E`` -> {``L4_E``, ``L4``, ``E``}. Every stage that selects cells by
-    name (probes, drives, metrics) uses this rule."""
-    return {name, name.split("_", 1)[0], name.rsplit("_", 1)[-1]}
 
 
 def population_columns(signals, mode: str, population: str) -> np.ndarray:
