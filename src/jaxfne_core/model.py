@@ -492,21 +492,6 @@ class Model:
         task = self._task(task)
         return self.paradigm(task).simulate_trial(self, task, condition, trial, sim)
 
-    def trials_receipt(self, results, sim: Optional[Simulation] = None):
-        """A RunReceipt for a trial batch (its id covers the task section and its seed)."""
-        sim = sim if sim is not None else self.config.simulation
-        cfg_dict = config_to_dict(attrs.evolve(self.config, simulation=sim), self.registry)
-        if self.tuned:
-            cfg_dict = {**cfg_dict, "tuned_parameters": {k: float(v) for k, v in sorted(self.tuned.items())}}
-        signals = Signals(results.arrays, results.dt_ms, results.units)
-        diagnostics = {}
-        if self.pipeline.field is not None:
-            diagnostics = self.pipeline.field.diagnostics(results.arrays.get("LFP"), results.arrays.get("CSD"))
-        diagnostics["trial_failures"] = results.failures
-        return make_receipt(cfg_dict, attrs.evolve(sim, seed=results.seeds["seed"]),
-                            signals, claims_to_json(self.claims), self.truth, diagnostics,
-                            self.warnings + run_warnings(self, signals), self.pipeline.provenance)
-
     # ------------------------------------------------------------------ readouts / objectives
     def compute_readout(self, signals: Signals, specs):
         """Readout ``specs`` on ``signals`` (through the ``jaxfne_readout`` hook of jaxfne_objectives)."""
@@ -550,19 +535,23 @@ class Model:
         ctx = signals.context
         if not isinstance(ctx, RunContext) or ctx.model is not self._context:
             raise UsageError("run_receipt() needs Signals produced by this model's simulate()")
-        sim = ctx.simulation
-        cfg = attrs.evolve(self.config, simulation=sim)
-        cfg_dict = config_to_dict(cfg, self.registry)
+        return self.receipt(signals, ctx.simulation)
+
+    def receipt(self, signals: Signals, sim: Simulation, diagnostics: Optional[dict] = None):
+        """A :class:`RunReceipt` of this model for ``signals`` recorded under ``sim`` (its id
+        covers the configuration with ``sim``, tuned values and a given circuit's digest);
+        ``diagnostics`` join the field's (e.g. a trial batch's failures)."""
+        cfg_dict = config_to_dict(attrs.evolve(self.config, simulation=sim), self.registry)
         if self.tuned:
             cfg_dict = {**cfg_dict, "tuned_parameters": {k: float(v) for k, v in sorted(self.tuned.items())}}
         if self._given_circuit:
             cfg_dict = {**cfg_dict, "network_sha256": circuit_digest(self.circuit)}
-        diagnostics = {}
+        found = {}
         if self.pipeline.field is not None:
-            diagnostics = self.pipeline.field.diagnostics(
-                signals.arrays.get("LFP"), signals.arrays.get("CSD"))
-        return make_receipt(cfg_dict, sim, signals, claims_to_json(self.claims), self.truth, diagnostics,
-                            self.warnings + run_warnings(self, signals), self.pipeline.provenance)
+            found = self.pipeline.field.diagnostics(signals.arrays.get("LFP"), signals.arrays.get("CSD"))
+        return make_receipt(cfg_dict, sim, signals, claims_to_json(self.claims), self.truth,
+                            {**found, **(diagnostics or {})}, self.warnings + run_warnings(self, signals),
+                            self.pipeline.provenance)
 
     # ------------------------------------------------------------------ tuning
     def tune(self, objective=None, optimizer="random_search", steps: Optional[int] = None, *,

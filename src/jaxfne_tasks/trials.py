@@ -18,6 +18,8 @@ import numpy as np
 from jaxfne_core.config import Simulation
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.memory import check_fits, run_bytes
+from jaxfne_core.signals import Signals
+
 from .stimulus import drive_inputs, drive_matrix
 from .task_config import TaskConfig
 
@@ -172,3 +174,12 @@ def simulate_trial(model, task: TaskConfig, condition: str, trial: int, sim: Opt
     return {m: np.asarray(a)[0] for m, a in arrays.items()}
 
 
+
+
+def trials_receipt(model, results: TrialResults, sim: Optional[Simulation] = None):
+    """A RunReceipt for a trial batch: its id covers the configuration (with its task section)
+    and the trials' seed; the diagnostics list the trials that failed."""
+    sim = sim if sim is not None else model.config.simulation
+    signals = Signals(results.arrays, results.dt_ms, results.units)
+    return model.receipt(signals, attrs.evolve(sim, seed=results.seeds["seed"]),
+                         {"trial_failures": results.failures})

@@ -24,6 +24,7 @@ from jaxfne_objectives.objective import Objective
 from jaxfne_core.stages import Command
 from jaxfne_formats import load_run, signals_payload, validate_nwb, write_nwb
 from jaxfne_formats.circuit_io import circuit_arrays, load_circuit
+from jaxfne_tasks.trials import trials_receipt
 
 from .output_folder import (add_to_output_folder, check_additions, check_output_file, check_output_folder,
                             staged_output_folder)
@@ -238,7 +239,7 @@ def _run_task(args, cfg, model, sim, out) -> int:
     if not paradigm.writes_outputs:                       # refuse before running any trial
         paradigm.write_outputs(None, model, None, None)
     results = model.run_trials(cfg.task, sim)
-    receipt = model.trials_receipt(results, sim)
+    receipt = trials_receipt(model, results, sim)
     with staged_output_folder(out, overwrite=args.overwrite, kind="task") as staging:
         written, spectral = model.paradigm(cfg.task).write_outputs(staging, model, results, receipt,
                                                                     figures=not args.no_figures)
