@@ -1,7 +1,7 @@
-"""The command line's host: ``jaxfne validate`` and every registered command (``run``,
-``tune``, ``plugins``, ``plot``, ``export`` come from the ``jaxfne_workflows`` plugin;
-a third party adds its own through the ``jaxfne_register_commands`` hook). Refusals map to
-the exit codes in :data:`EXIT_CODES`."""
+"""The command line's host: every command is registered (``run``, ``tune``, ``validate``,
+``plugins``, ``plot``, ``export`` come from the ``jaxfne_workflows`` plugin; a third party adds
+its own through the ``jaxfne_register_commands`` hook). Refusals map to the exit codes in
+:data:`EXIT_CODES`."""
 from __future__ import annotations
 
 import argparse
@@ -9,34 +9,9 @@ import sys
 import traceback
 import warnings
 
-from .assemble import assemble
-from .config import load_config
 from .errors import (ConfigError, IncompatibleStagesError, InsufficientMemoryError, JaxfneError, MissingExtraError,
                      OutputExistsError, SimulationDivergedError, UnknownStageError, UnsafeOutputError)
-from .model import Model
 from .plugins import default_registry
-
-
-def load_pipeline(path):
-    """(Configuration, assembled Pipeline) of a .jcfg.json file."""
-    cfg = load_config(path)
-    return cfg, assemble(cfg)
-
-
-def cmd_validate(args) -> int:
-    """Everything ``run`` checks before simulating: the config, the assembled claims, the built
-    circuit and probe geometry, the recording interval and the task."""
-    cfg, pipe = load_pipeline(args.config)
-    model = Model(pipe)
-    if cfg.task is not None:            # drives, conditions and trial length need the built circuit
-        model.check_task(cfg.task, cfg.simulation)
-    else:
-        model.check_simulation(cfg.simulation)
-    for w in model.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    names = " -> ".join(s.label for s in (pipe.emitter, pipe.source, pipe.field, pipe.probe) if s is not None)
-    print(f"{args.config}: valid ({names})")
-    return 0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,24 +25,14 @@ class _Parser(argparse.ArgumentParser):
 COMMAND_ORDER = ("run", "tune", "validate", "plugins", "plot", "export")
 
 
-def _add_validate(sub):
-    v = sub.add_parser("validate", help="check a .jcfg.json as run would; exit 1 with path-bearing errors")
-    v.add_argument("config")
-    v.set_defaults(func=cmd_validate)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    """The host's command (validate) and every registered command, in COMMAND_ORDER."""
+    """Every registered command, in COMMAND_ORDER (then by name)."""
     p = _Parser(prog="jaxfne", description="JAX source-to-field neurophysiology engine",
                 epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     registry = default_registry()
-    host = {"validate": _add_validate}
-    names = set(host) | set(registry.names("command"))
+    names = registry.names("command")
     for name in sorted(names, key=lambda n: (COMMAND_ORDER.index(n) if n in COMMAND_ORDER else len(COMMAND_ORDER), n)):
-        if name in host:
-            host[name](sub)
-            continue
         command = registry.get("command", name).value()
         c = sub.add_parser(name, help=command.help)
         command.add_arguments(c)

@@ -16,7 +16,8 @@ import attrs
 
 from jaxfne_analysis.figures import run_figures, tune_history_png
 from jaxfne_analysis.motif import event_times_ms, run_motif_report
-from jaxfne_core.cli import load_pipeline
+from jaxfne_core.assemble import assemble
+from jaxfne_core.config import load_config
 from jaxfne_core.errors import ConfigError, MissingExtraError, SimulationDivergedError, UsageError
 from jaxfne_core.io import to_json_text, write_npz_atomic
 from jaxfne_core.model import Model
@@ -288,6 +289,35 @@ def _duration_arg(text):
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is out of range; allowed: a finite duration in ms > 0")
     return value
+
+
+def load_pipeline(path):
+    """(Configuration, assembled Pipeline) of a .jcfg.json file."""
+    cfg = load_config(path)
+    return cfg, assemble(cfg)
+
+
+class ValidateCommand(Command):
+    name = "validate"
+    help = "check a .jcfg.json as run would; exit 1 with path-bearing errors"
+
+    def add_arguments(self, v):
+        v.add_argument("config")
+
+    def run(self, args) -> int:
+        """Everything ``run`` checks before simulating: the config, the assembled claims, the
+        built circuit and probe geometry, the recording interval and the task."""
+        cfg, pipe = load_pipeline(args.config)
+        model = Model(pipe)
+        if cfg.task is not None:            # drives, conditions and trial length need the built circuit
+            model.check_task(cfg.task, cfg.simulation)
+        else:
+            model.check_simulation(cfg.simulation)
+        for w in model.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        names = " -> ".join(s.label for s in (pipe.emitter, pipe.source, pipe.field, pipe.probe) if s is not None)
+        print(f"{args.config}: valid ({names})")
+        return 0
 
 
 class RunCommand(Command):
