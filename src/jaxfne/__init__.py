@@ -42,11 +42,13 @@ _REFERENCE = ["ConfigValidationResult", "JaxFNEConfig", "config_to_configuration
               "RuntimeConfig", "runtime", "StimulusSchedule", "stimulus_schedule", "TrialBatch", "TrialBatchResult",
               "TrialResult", "TrialSpec", "run_receipt", "run_trials", "trial_batch"]
 _STAGES = ["LayerConfig", "NetworkConfig", "PathwayConfig", "DriveConfig", "TaskConfig", "Objective",
-           "ObjectiveConfig", "TermConfig", "ObjectiveReport", "ReadoutResult", "ReadoutSpec", "compute_readout", "objective",
-           "readout_spec", "Evaluator", "LocalEvaluator", "OptimResult", "TuneProblem", "Metric", "Optimizer", "Paradigm", "OptimizerSpec", "TuneReport", "agsdr", "gsdr",
-           "optax_adam", "optax_sgd", "random_search"]
-__all__ = list(_core_all) + _STAGES + ["ConfigBuilder", "configuration", "from_config", "Minimum", "global_local_oddball", "load_circuit",
-                              "minimize", "save_circuit", "standard_visual_omission"] + _REFERENCE
+           "ObjectiveConfig", "TermConfig", "ObjectiveReport", "ReadoutResult", "ReadoutSpec", "compute_readout",
+           "objective", "readout_spec", "Evaluator", "LocalEvaluator", "OptimResult", "TuneProblem", "Metric",
+           "Optimizer", "Paradigm", "OptimizerSpec", "TuneReport", "agsdr", "gsdr", "optax_adam", "optax_sgd",
+           "random_search"]
+__all__ = list(_core_all) + _STAGES + ["ConfigBuilder", "configuration", "from_config", "Minimum",
+                                       "global_local_oddball", "load_circuit", "minimize", "save_circuit",
+                                       "standard_visual_omission"] + _REFERENCE
 
 
 def run_receipt(model, signals):

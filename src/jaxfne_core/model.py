@@ -499,8 +499,9 @@ class Model:
             signals=signals, specs=specs, registry=self.registry)
 
     def objective_config(self, objective=None):
-        """The objective section (the registered class, built-in: ``jaxfne_objectives.ObjectiveConfig``) of ``objective``: a ``jaxfne.objective()...``, an ObjectiveConfig
-        (such as ``cfg.objective``) or None for the configuration's own objective section."""
+        """The objective section object (of the class registered for ``objective``; built-in:
+        ``jaxfne_objectives.ObjectiveConfig``) of ``objective``: a ``jaxfne.objective()...``,
+        such a section object (``cfg.objective``), or None for the configuration's own."""
         objective = objective if objective is not None else self.config.objective
         if objective is None:
             raise ConfigError([("$.objective", "no objective given and the configuration has none")])

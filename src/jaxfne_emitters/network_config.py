@@ -91,8 +91,9 @@ class NetworkConfig:
     cortical layers (:class:`LayerConfig`), each with its depth range and cell counts; without
     them the emitter's cell classes, in its own fractions, are interleaved over the depth.
     p_between_layers: with layers, the connection probability of pairs in different layers
-    (default p_connect; p_connect applies within a layer). n: number of cells. thickness_um: cortical depth of the column (0 = pia, depth grows
-    downward). radius_um: lateral radius in which somata are scattered. connectivity: how
+    (default p_connect; p_connect applies within a layer). n: number of cells. thickness_um:
+    cortical depth of the column (0 = pia, depth grows downward). radius_um: lateral radius
+    in which somata are scattered. connectivity: how
     spikes reach their targets, all delivering the same charge for the same weights: ``dense``
     (N x N matrices), ``edge_list`` (``jax.ops.segment_sum`` over every edge each step),
     ``event`` (only the spiking cells' outgoing edges: work ~ spikes x fan-out), or ``auto``
