@@ -253,6 +253,13 @@ def test_the_network_task_and_objective_sections_belong_to_their_packages():
     with pytest.raises(ConfigError, match=r"\$\.task: no installed plugin declares the 'task' section"):
         config_from_dict({"task": {"trials_per_condition": 2}}, blocked)
 
+    no_objectives = load_registry(make_plugin_manager(block=["objectives"]))
+    model = jtfne.construct(config_from_dict({"network": {"n": 8}}, no_objectives), registry=no_objectives)
+    with pytest.raises(ConfigError, match=r"\$\.objective: no installed plugin declares the 'objective' section"):
+        model.objective_config(object())
+    with pytest.raises(ConfigError, match=r"\$\.network: expected an object, got NoneType None"):
+        config_from_dict({"network": None}, registry)
+
     class Odd:
         @jtfne.hookimpl
         def jaxfne_register_sections(self, registry):

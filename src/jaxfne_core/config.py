@@ -162,15 +162,20 @@ def make_converter(registry=None) -> cattrs.Converter:
                 continue
             # a missing section takes the same default as the builder's (one default per option)
             raw = value[f.name] if f.name in value else DEFAULT_SECTIONS[f.name]
-            if f.name in ("network", "simulation", "task", "objective") and raw is not None and not isinstance(raw, dict):
+            if f.name in ("network", "simulation", "task", "objective") and not isinstance(raw, dict) and (
+                    raw is not None or f.name in ("network", "simulation")):
                 problems.append((f"$.{f.name}", f"expected an object, got {type(raw).__name__} {raw!r}"))
+                continue
+            try:
+                cls = section_class(f.name, registry) if f.name in PLUGIN_SECTIONS and raw is not None else None
+            except ConfigError as e:
+                problems += e.problems
                 continue
             try:
                 if f.name in STAGE_SECTIONS:
                     kwargs[f.name] = None if raw is None and f.name == "field" else structure_stage(raw, None, f.name)
                 elif f.name in PLUGIN_SECTIONS:
-                    kwargs[f.name] = None if raw is None and f.name != "network" else \
-                        conv.structure(raw, section_class(f.name, registry))
+                    kwargs[f.name] = None if raw is None else conv.structure(raw, cls)
                 else:
                     kwargs[f.name] = conv.structure(raw, _TYPES[f.name])
             except _StageSectionError as e:
@@ -200,8 +205,8 @@ def section_class(name: str, registry=None) -> type:
     try:
         return registry.get("section", name).value
     except UnknownStageError as e:
-        raise _StageSectionError([("", f"no installed plugin declares the {name!r} section "
-                                   f"(jaxfne_register_sections); {e}")]) from None
+        raise ConfigError([(f"$.{name}", f"no installed plugin declares the {name!r} section "
+                            f"(jaxfne_register_sections); {e}")]) from None
 
 
 def _problems(exc, path) -> list[tuple[str, str]]:
