@@ -4,6 +4,8 @@ import ast
 import json
 from pathlib import Path
 
+import attrs
+import numpy as np
 import pluggy
 import pytest
 
@@ -102,7 +104,7 @@ def test_one_table_of_stage_kinds_and_its_hooks():
     assert specs == {k.hook for k in STAGE_KINDS.values()}
     kinds = jtfne.default_registry().kinds
     assert list(kinds) == ["emitter", "source", "field", "probe", "objective", "optimizer", "paradigm",
-                           "command", "section"]
+                           "command", "section", "method"]
     declared = {k: v.base.__module__ for k, v in kinds.items()
                 if k not in STAGE_KINDS}
     assert {k: v.split(".")[0] for k, v in declared.items()} == {
@@ -203,38 +205,61 @@ def test_a_paradigm_without_outputs_is_refused_by_run_before_any_trial(tmp_path)
     assert len(Bare.runs) == 1 and not (tmp_path / "out").exists()
 
 
-def test_scoring_and_tuning_are_service_hooks_named_when_missing():
-    """Model.evaluate / compute_readout / tune reach their packages only through hooks: with
-    the providing distribution's entry point blocked, the error names hook and package."""
-    from jaxfne_core.errors import PluginError
-    from jaxfne_core.model import construct
-    for blocked, call, hook, package in [
+def test_scoring_tuning_and_trials_are_model_methods_their_packages_register():
+    """Model.evaluate / compute_readout / tune / run_trials are not in the core: each is a
+    model method a package registers; with that package's entry point blocked the method is
+    gone, and the error lists the methods there are and the hook that adds them."""
+    from jaxfne_core.model import Model, construct
+    for name in ("evaluate", "check_objective", "objective_config", "compute_readout", "tune", "run_trials",
+                 "check_task", "simulate_trial", "paradigm"):
+        assert name not in vars(Model), name
+    owners = {e.name: e.distribution for e in jtfne.default_registry() if e.stage == "method"}
+    assert owners["tune"] == owners["evaluate"] == owners["run_trials"] == "jaxfne"
+    for blocked, call, name in [
             ("objectives", lambda m, s: m.compute_readout(s, [jtfne.readout_spec("r", "spike_rate_hz")]),
-             "jaxfne_readout", "jaxfne_objectives"),
-            ("optim", lambda m, s: m.tune(jtfne.objective().loss("spike_rate_hz", 5.0), steps=1),
-             "jaxfne_tune", "jaxfne_optim")]:
+             "compute_readout"),
+            ("optim", lambda m, s: m.tune(jtfne.objective().loss("spike_rate_hz", 5.0), steps=1), "tune")]:
         registry = load_registry(make_plugin_manager(block=[blocked]))
         model = construct(jtfne.configuration(registry).network(n=8).build(), registry=registry)
         signals = model.simulate(jtfne.simulation(duration_ms=5.0))
-        with pytest.raises(PluginError, match=f"no installed plugin implements {hook}; install {package}"):
+        assert name not in dir(model) and "simulate" in dir(model)
+        with pytest.raises(AttributeError, match=rf"Model has no attribute {name!r}: unknown method .*available "
+                           r"methods: .*model methods come from plugins \(jaxfne_register_model_methods\)"):
             call(model, signals)
 
 
-def test_a_service_call_every_plugin_hands_on_is_an_error_naming_them():
-    """An audit plugin returns None (hands the call on); with the built-in provider blocked,
-    nothing answers, and the Model says so instead of returning None."""
+def test_a_third_party_model_method_is_called_with_the_model_and_checked():
+    """A plugin's function becomes ``model.<name>``; a name starting with '_' is refused at
+    registration; the conformance check refuses a name the Model already answers."""
     from jaxfne_core.errors import PluginError
     from jaxfne_core.model import construct
+    from jaxfne_testing import check_model_method
 
-    class Audit:
+    def mean_rate_hz(model, signals):
+        """Mean rate over every cell (Hz)."""
+        return float(np.asarray(signals["spikes"]).sum() / model.n_cells / (signals.duration_ms / 1000.0))
+
+    class Methods:
         @jtfne.hookimpl
-        def jaxfne_tune(self, model, objective, optimizer, steps, settings):
-            return None
+        def jaxfne_register_model_methods(self, registry):
+            registry.add(mean_rate_hz, name="mean_rate_hz")
 
-    registry = load_registry(make_plugin_manager(block=["optim"], plugins=[("audit", Audit())]))
-    model = construct(jtfne.configuration(registry).network(n=8).build(), registry=registry)
-    with pytest.raises(PluginError, match=r"every implementation of jaxfne_tune \(audit\) returned None"):
-        model.tune(jtfne.objective().loss("spike_rate_hz", 5.0), steps=1)
+    registry = load_registry(make_plugin_manager(plugins=[("rates", Methods())]))
+    model = construct(jtfne.configuration(registry).network(n=16).build(), registry=registry)
+    signals = model.simulate(jtfne.simulation(duration_ms=50.0))
+    spikes = np.asarray(signals["spikes"]).sum()
+    assert model.mean_rate_hz(signals) == pytest.approx(spikes / 16 / 0.05) and "mean_rate_hz" in dir(model)
+    check_model_method(registry.get("method", "mean_rate_hz"))
+    with pytest.raises(AssertionError, match="shadowed by Model.simulate"):
+        check_model_method(attrs.evolve(registry.get("method", "mean_rate_hz"), name="simulate"))
+
+    class Private:
+        @jtfne.hookimpl
+        def jaxfne_register_model_methods(self, registry):
+            registry.add(mean_rate_hz, name="_rate")
+
+    with pytest.raises(PluginError, match="method name '_rate' must be a Python name not starting with '_'"):
+        load_registry(make_plugin_manager(plugins=[("private", Private())]))
 
 
 def test_the_network_task_and_objective_sections_belong_to_their_packages():
@@ -254,9 +279,8 @@ def test_the_network_task_and_objective_sections_belong_to_their_packages():
         config_from_dict({"task": {"trials_per_condition": 2}}, blocked)
 
     no_objectives = load_registry(make_plugin_manager(block=["objectives"]))
-    model = jtfne.construct(config_from_dict({"network": {"n": 8}}, no_objectives), registry=no_objectives)
     with pytest.raises(ConfigError, match=r"\$\.objective: no installed plugin declares the 'objective' section"):
-        model.objective_config(object())
+        config_from_dict({"objective": {"terms": []}}, no_objectives)
     with pytest.raises(ConfigError, match=r"\$\.network: expected an object, got NoneType None"):
         config_from_dict({"network": None}, registry)
 

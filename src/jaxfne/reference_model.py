@@ -106,9 +106,9 @@ class ReferenceModel(Model):
     # ------------------------------------------------------------------ trials
     def run_trials(self, task=None, sim: Optional[Simulation] = None, *, collect_errors: bool = False):
         """A :class:`~jaxfne.trial_batch.TrialBatch` -> :class:`TrialBatchResult` (all trials in
-        one ``vmap``); anything else is the core's task runner (:meth:`Model.run_trials`)."""
+        one ``vmap``); anything else is the registered task runner (``jaxfne_tasks``)."""
         if not isinstance(task, TrialBatch):
-            return super().run_trials(task, sim)
+            return self.plugin_method("run_trials")(task, sim)
         sim = sim if sim is not None else self.config.simulation
         batch = task
         if not batch.trials:
@@ -140,11 +140,11 @@ class ReferenceModel(Model):
         specs = list(specs)
         needs = [s for s in specs if self._metric_mode(s) == "sources"]
         if not needs or "sources" in signals:
-            return super().compute_readout(signals, specs)
+            return self.plugin_method("compute_readout")(signals, specs)
         sources = self._sources_of(signals)
         merged = type(signals)({**signals.arrays, "sources": sources}, signals.dt_ms,
                                {**signals.units, "sources": self.sources_units()}, signals.context, signals.t0_ms)
-        return super().compute_readout(merged, specs)
+        return self.plugin_method("compute_readout")(merged, specs)
 
     def _metric_mode(self, spec):
         name = spec.metric if hasattr(spec, "metric") else spec[1]

@@ -1,13 +1,11 @@
 """Hook specifications: one registration hook per host kind (the four pipeline stages,
-commands, configuration sections), the hook that lets a package declare kinds of its own,
-and three service hooks.
+commands, configuration sections, model methods) and the hook that lets a package declare
+kinds of its own.
 
 Every registration hook receives a :class:`jaxfne_core.registry.StageRegistrar` bound to its
 stage and to the plugin that is registering, so each registration is attributed to its
-distribution. The service hooks (``jaxfne_evaluate``, ``jaxfne_readout``, ``jaxfne_tune``) are
-what a :class:`~jaxfne_core.model.Model` calls to score and tune; they are ``firstresult``
-hooks, provided by ``jaxfne_objectives`` and ``jaxfne_optim`` and replaceable by any plugin.
-A plugin implements any subset of the hooks with ``@jaxfne_core.hookimpl``.
+distribution. Scoring, tuning and trials are model methods their packages register
+(``jaxfne_register_model_methods``), so the host names none of them. A plugin implements any subset of the hooks with ``@jaxfne_core.hookimpl``.
 """
 import pluggy
 
@@ -66,22 +64,11 @@ def jaxfne_register_sections(registry) -> None:
     ``registry.add(NetworkConfig, name="network")``; names: ``network``, ``task``, ``objective``."""
 
 
-# --------------------------------------------------------------------------- services
-@hookspec(firstresult=True)
-def jaxfne_evaluate(model, signals, objective, readouts):
-    """Score ``signals`` of ``model`` with ``objective`` (an ObjectiveConfig, or a plugin's own
-    objective object carrying one as ``.config``); ``readouts``: what ``jaxfne_readout``
-    returned, or None. Returns an objective report (``to_dict()``, ``total_loss``)."""
-
-
-@hookspec(firstresult=True)
-def jaxfne_readout(signals, specs, registry):
-    """Compute readout ``specs`` (readout specifications or their dicts) on ``signals`` ->
-    a readout result (``to_dict()``)."""
-
-
-@hookspec(firstresult=True)
-def jaxfne_tune(model, objective, optimizer, steps, settings):
-    """Search ``model``'s tunables to minimise ``objective`` with ``optimizer`` (a registered
-    name or a spec) for at most ``steps`` steps; ``settings``: the keyword options of
-    :meth:`~jaxfne_core.model.Model.tune`. Returns (best values {name: float}, report)."""
+# --------------------------------------------------------------------------- model methods
+@hookspec
+def jaxfne_register_model_methods(registry) -> None:
+    """Register functions ``fn(model, ...)`` that a :class:`~jaxfne_core.model.Model` offers
+    as methods: ``registry.add(evaluate, name="evaluate")`` makes ``model.evaluate(...)``
+    call ``evaluate(model, ...)``. ``jaxfne_objectives`` adds evaluate and readouts,
+    ``jaxfne_optim`` tune, ``jaxfne_tasks`` the trial calls; a name may not start with ``_``
+    nor be one of the Model's own attributes."""

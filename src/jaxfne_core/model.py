@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import math
 import numbers
 import sys
+import types
 from typing import Optional
 
 import attrs
@@ -20,11 +21,11 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from .assemble import Pipeline, assemble, compatibility_problems
+from .assemble import Pipeline, assemble
 from .claims import claims_to_json, truth_labels
-from .config import Configuration, Simulation, config_from_dict, config_to_dict, load_config, section_class
+from .config import Configuration, Simulation, config_from_dict, config_to_dict, load_config
 from .engine import initial_carry, make_runner, projected_modes
-from .errors import ConfigError, IncompatibleStagesError, SimulationDivergedError, UnknownStageError, UsageError
+from .errors import ConfigError, SimulationDivergedError, UnknownStageError, UsageError
 from .memory import check_fits, run_bytes
 from .sanity import check_geometry, run_warnings
 from .receipts import make_receipt
@@ -460,76 +461,29 @@ class Model:
                 f"{what}, seed {seed}; the currents feeding it overflow float32: reduce weights, drive or "
                 "calibration, or check the field's conductivity")
 
-    # ------------------------------------------------------------------ trials
-    def run_trials(self, task=None, sim: Optional[Simulation] = None):
-        """Run a task's conditions x trials in parallel -> :class:`TrialResults`.
-        task: a TaskConfig (default: the configuration's task section). Runs through the
-        registered paradigm that ``task.paradigm`` names."""
-        task = self._task(task)
-        return self.paradigm(task).run_trials(self, task, sim)
+    # ------------------------------------------------------------------ methods plugins add
+    def __getattr__(self, name: str):
+        """The model methods plugins register (``jaxfne_register_model_methods``): ``evaluate``,
+        ``check_objective``, ``objective_config``, ``compute_readout`` (jaxfne_objectives),
+        ``tune`` (jaxfne_optim), ``run_trials``, ``check_task``, ``simulate_trial``, ``paradigm``
+        (jaxfne_tasks), each a function called with this model first."""
+        if name.startswith("_") or "pipeline" not in self.__dict__:
+            raise AttributeError(name)
+        return self.plugin_method(name)
 
-    def _task(self, task):
-        task = task if task is not None else self.config.task
-        if task is None:
-            raise ConfigError([("$.task", "no task given and the configuration has no task section")])
-        return task
-
-    def paradigm(self, task=None):
-        """The registered paradigm stage of ``task`` (default: the configuration's task)."""
-        task = self._task(task)
+    def plugin_method(self, name: str):
+        """The registered model method ``name`` bound to this model (also what a subclass that
+        overrides one calls for the registered behaviour)."""
         try:
-            return self.registry.get("paradigm", task.paradigm).value()
+            function = self.registry.get("method", name).value
         except UnknownStageError as e:
-            raise ConfigError([("$.task.paradigm", str(e))]) from None
+            raise AttributeError(f"Model has no attribute {name!r}: {e}; model methods come from plugins "
+                                 "(jaxfne_register_model_methods)") from None
+        return types.MethodType(function, self)
 
-    def check_task(self, task=None, sim: Optional[Simulation] = None) -> None:
-        """Refuse, before any work, a task this model cannot run (conditions, drives, length)."""
-        task = self._task(task)
-        self.paradigm(task).check(self, task, sim if sim is not None else self.config.simulation)
-
-    def simulate_trial(self, condition: str, trial: int = 0, task=None, sim: Optional[Simulation] = None) -> dict:
-        """One trial alone, exactly as ``run_trials`` runs it: mode -> array."""
-        task = self._task(task)
-        return self.paradigm(task).simulate_trial(self, task, condition, trial, sim)
-
-    # ------------------------------------------------------------------ readouts / objectives
-    def compute_readout(self, signals: Signals, specs):
-        """Readout ``specs`` on ``signals`` (through the ``jaxfne_readout`` hook of jaxfne_objectives)."""
-        return self.registry.service("jaxfne_readout", "jaxfne_objectives")(
-            signals=signals, specs=specs, registry=self.registry)
-
-    def objective_config(self, objective=None):
-        """The objective section object (of the class registered for ``objective``; built-in:
-        ``jaxfne_objectives.ObjectiveConfig``) of ``objective``: a ``jaxfne.objective()...``,
-        such a section object (``cfg.objective``), or None for the configuration's own."""
-        objective = objective if objective is not None else self.config.objective
-        if objective is None:
-            raise ConfigError([("$.objective", "no objective given and the configuration has none")])
-        cfg = getattr(objective, "config", objective)
-        if not isinstance(cfg, section_class("objective", self.registry)):
-            raise UsageError(f"an objective is a jaxfne.objective()... or a config's objective section, "
-                             f"got {type(objective).__name__}")
-        return cfg
-
-    def check_objective(self, objective):
-        """Refuse an objective whose terms this pipeline cannot deliver (claims, probe modes)."""
-        p = self.pipeline
-        _, problems = compatibility_problems(p.emitter, p.source, p.field, p.probe,
-                                             self.objective_config(objective), self.registry)
-        if problems:
-            raise IncompatibleStagesError(problems)
-
-    def evaluate(self, signals: Signals, objective=None, *, readout_specs=None):
-        """Evaluate ``objective`` (a ``jaxfne.objective()...`` or a config's ObjectiveConfig;
-        default: the configuration's objective section) on ``signals`` -> an ObjectiveReport; the
-        claims are checked first. Scoring is the ``jaxfne_evaluate`` hook (jaxfne_objectives)."""
-        objective = objective if objective is not None else self.objective_config()
-        self.check_objective(objective)
-        readouts = self.compute_readout(signals, readout_specs) if readout_specs else None
-        return self.registry.service("jaxfne_evaluate", "jaxfne_objectives")(
-            model=self, signals=signals, objective=objective, readouts=readouts)
-
-    evaluate_report = evaluate
+    def __dir__(self):
+        methods = self.registry.names("method") if "method" in self.registry.kinds else []
+        return sorted(set(super().__dir__()) | set(methods))
 
     def run_receipt(self, signals: Signals):
         """A :class:`RunReceipt` for ``signals`` produced by this model."""
@@ -554,34 +508,7 @@ class Model:
                             {**found, **(diagnostics or {})}, self.warnings + run_warnings(self, signals),
                             self.pipeline.provenance)
 
-    # ------------------------------------------------------------------ tuning
-    def tune(self, objective=None, optimizer="random_search", steps: Optional[int] = None, *,
-             tunables=None, bounds=None, options=None, seed: int = 0,
-             sim: Optional[Simulation] = None, chunk_size: Optional[int] = None, progress: bool = False,
-             stop_on_gates: bool = False, evaluator=None, max_evaluations: Optional[int] = None):
-        """Search tunable parameters to minimise ``objective``'s total loss (the ``jaxfne_tune``
-        hook, provided by jaxfne_optim).
-
-        Returns ``(new_model, TuneReport)``; this model is never changed. optimizer: a
-        registered name (``jaxfne plugins``) or an OptimizerSpec (``jaxfne.gsdr(...)``).
-        tunables: names from :meth:`tunables` (default all); bounds: {name: (lower, upper)};
-        options: the optimizer's options; seed: optimizer seed; sim: the simulation every
-        candidate runs (default: the configuration's); chunk_size: candidates per vmapped
-        chunk (bounds memory); progress: a progress bar; stop_on_gates: stop early once the
-        best candidate passes every gate of the objective. evaluator: where each generation's
-        candidates run (default :class:`~jaxfne_optim.evaluator.LocalEvaluator`;
-        ``jaxfne_distributed.DaskEvaluator(client)`` for a cluster). max_evaluations: at most
-        this many simulations, for every optimizer. steps: at most this many steps
-        (generations); default 10, or unlimited when max_evaluations is given.
-        """
-        objective = objective if objective is not None else self.objective_config()
-        settings = dict(tunables=tunables, bounds=bounds, options=options, seed=seed, sim=sim,
-                        chunk_size=chunk_size, progress=progress, stop_on_gates=stop_on_gates,
-                        evaluator=evaluator, max_evaluations=max_evaluations)
-        best, report = self.registry.service("jaxfne_tune", "jaxfne_optim")(
-            model=self, objective=objective, optimizer=optimizer, steps=steps, settings=settings)
-        return self.with_tuned(best), report
-
+    # ------------------------------------------------------------------ tuned values
     def with_tuned(self, values: dict) -> "Model":
         """A new model (same pipeline and circuit) with tunables ``values`` set on top of this one's."""
         model = Model(self.pipeline, self.circuit, {**self.tuned, **values})

@@ -30,7 +30,6 @@ hookimpl = pluggy.HookimplMarker(hookspecs.PROJECT)
 ENTRY_POINT_GROUP = "jaxfne"
 BLOCK_ENV = "JAXFNE_BLOCK_PLUGINS"
 TRACE_ENV = "JAXFNE_TRACE_PLUGINS"
-SERVICE_HOOKS = ("jaxfne_evaluate", "jaxfne_readout", "jaxfne_tune")
 
 
 def blocked_from_env() -> set[str]:
@@ -198,7 +197,7 @@ def _check_hook_names(name, plugin, pm):
             continue
         caller = getattr(pm.hook, attr, None)
         if caller is None or not caller.has_spec():
-            hooks = [k.hook for k in pm.kinds.values()] + ["jaxfne_declare_kinds", *SERVICE_HOOKS]
+            hooks = [k.hook for k in pm.kinds.values()] + ["jaxfne_declare_kinds"]
             near = difflib.get_close_matches(attr, hooks, n=1)
             raise pluggy.PluginValidationError(
                 plugin, f"plugin {name!r}: hook {attr!r} is not a jaxfne hook (nor one a loaded plugin declares)"
@@ -218,7 +217,6 @@ def load_registry(pm: pluggy.PluginManager) -> Registry:
     that call registered is taken back, the failure joins ``registry.failures``, and the
     other plugins' stages stay. Plugins registered in code raise."""
     reg = Registry(getattr(pm, "kinds", STAGE_KINDS))
-    reg.hook = pm.hook
     trace = os.environ.get(TRACE_ENV, "") not in ("", "0")
     dists = getattr(pm, "distributions", {})
     failures = list(getattr(pm, "failures", []))

@@ -40,25 +40,6 @@ class Registry:
         self._entries: dict[str, dict[str, StageEntry]] = {s: {} for s in self.kinds}
         self.failures: tuple = ()      # PluginFailure of installed plugins left out
         self.clashes: dict[tuple[str, str], list[StageEntry]] = {}   # names two installed plugins claim
-        self.hook = None               # the plugin manager's hooks (service hooks: see hookspecs)
-
-    def service(self, hook: str, provider: str):
-        """The service hook ``hook`` (``jaxfne_evaluate``, ...) as a function of its keyword
-        arguments; ``provider`` names the package that implements it, for the error when no
-        installed plugin does or when every implementation handed the call on (None)."""
-        caller = getattr(self.hook, hook, None)
-        if caller is None or not caller.get_hookimpls():
-            raise PluginError(f"no installed plugin implements {hook}; install {provider} "
-                              f"(pip install jaxfne) or register a plugin that does")
-
-        def call(**kwargs):
-            result = caller(**kwargs)
-            if result is None:
-                names = [i.plugin_name for i in caller.get_hookimpls()]
-                raise PluginError(f"every implementation of {hook} ({', '.join(names)}) returned None; "
-                                  f"install {provider} or have one return a result")
-            return result
-        return call
 
     def _add(self, stage: str, name: str, value, plugin: str, distribution: str, version: str = ""):
         check_registrable(self.kinds[stage], name, value, plugin)

@@ -9,6 +9,7 @@ every pure function, so new data never triggers recompilation.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from typing import Any, ClassVar, Mapping
 
 import attrs
@@ -484,9 +485,10 @@ STAGE_KINDS = {k.name: k for k in (
     StageKind("probe", "jaxfne_register_probes", Probe, order=3),
     StageKind("command", "jaxfne_register_commands", Command, options=False, order=90),
     StageKind("section", "jaxfne_register_sections", object, options=False, section=True, order=91),
+    StageKind("method", "jaxfne_register_model_methods", Callable, instances=True, options=False, order=92),
 )}
-"""The host's registrable kinds: the four pipeline stages, commands and configuration
-sections. Other kinds (objective metrics, optimizers, paradigms) are declared by the packages
+"""The host's registrable kinds: the four pipeline stages, commands, configuration sections
+and model methods (functions ``fn(model, ...)`` a Model offers as ``model.<name>(...)``). Other kinds (objective metrics, optimizers, paradigms) are declared by the packages
 that own them through ``jaxfne_declare_kinds``; a plugin manager's ``kinds`` holds them all."""
 PLUGIN_SECTIONS = ("network", "task", "objective")
 """The configuration sections whose classes plugins register (``jaxfne_register_sections``)."""
@@ -508,6 +510,9 @@ def check_registrable(kind: StageKind, name: str, value, plugin: str) -> None:
                               f"{', '.join(PLUGIN_SECTIONS)}, got {value!r}")
         return
     if kind.instances:
+        if kind.base is Callable and (not name.isidentifier() or name.startswith("_")):
+            raise PluginError(f"plugin {plugin!r}: {stage} name {name!r} must be a Python name not starting "
+                              "with '_'")
         if not isinstance(value, kind.base):
             raise PluginError(f"plugin {plugin!r}: {stage} {name!r} must be a {kind.base.__qualname__}, "
                               f"got {value!r}")

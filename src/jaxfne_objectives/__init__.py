@@ -1,7 +1,8 @@
 """The objective stage: metrics, objectives (losses, regularizers, gates) and readouts.
 
-Registers the built-in metrics and provides the ``jaxfne_evaluate`` and ``jaxfne_readout``
-service hooks through entry point ``objectives`` of the ``jaxfne`` group, like a third party's.
+Registers the built-in metrics, the ``objective`` section and the model methods ``evaluate``,
+``check_objective``, ``objective_config`` and ``compute_readout`` through entry point
+``objectives`` of the ``jaxfne`` group, like a third party's.
 """
 from .metric import Metric
 from .metrics import ALIASES, BUILTIN_METRICS, all_metrics

@@ -1,11 +1,9 @@
-"""Entry point ``objectives`` of the ``jaxfne`` group: the built-in metrics and the scoring hooks."""
+"""Entry point ``objectives`` of the ``jaxfne`` group: the built-in metrics, the objective section and the scoring methods."""
 from jaxfne_core import hookimpl
 
-from . import hookspecs
+from . import hookspecs, model_methods
 from .metrics import all_metrics
 from .objective_config import ObjectiveConfig
-from .objective import evaluate
-from .readouts import compute_readout
 
 
 @hookimpl
@@ -24,11 +22,7 @@ def jaxfne_register_sections(registry):
     registry.add(ObjectiveConfig, name="objective")
 
 
-@hookimpl(trylast=True)
-def jaxfne_evaluate(model, signals, objective, readouts):
-    return evaluate(objective, signals, model.registry, model.truth, readouts)
-
-
-@hookimpl(trylast=True)
-def jaxfne_readout(signals, specs, registry):
-    return compute_readout(signals, specs, registry)
+@hookimpl
+def jaxfne_register_model_methods(registry):
+    for name, function in model_methods.MODEL_METHODS.items():
+        registry.add(function, name=name)

@@ -1,4 +1,4 @@
-"""Built-in optimizers for jaxfne and the tuning loop that feeds them (``jaxfne_tune``)."""
+"""Built-in optimizers for jaxfne and the tuning loop that feeds them (the model method ``tune``)."""
 from .agsdr import AGSDR, AGSDROptions
 from .cmaes import CMAES, CMAESOptions
 from .common import NonFiniteGradientError

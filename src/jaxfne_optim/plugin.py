@@ -1,4 +1,4 @@
-"""Entry point ``optim`` of the ``jaxfne`` group: registers the optimizers and the tuning hook."""
+"""Entry point ``optim`` of the ``jaxfne`` group: registers the optimizers and ``model.tune``."""
 from jaxfne_core import hookimpl
 
 from . import hookspecs
@@ -8,7 +8,7 @@ from .gsdr import GSDR
 from .gsdr_blackbox import GSDRBlackbox
 from .optax_adapter import OptaxOptimizer
 from .random_search import RandomSearch
-from .tuning import tune_model
+from .tuning import tune
 
 
 @hookimpl
@@ -22,6 +22,6 @@ def jaxfne_register_optimizers(registry):
         registry.add(optimizer)
 
 
-@hookimpl(trylast=True)
-def jaxfne_tune(model, objective, optimizer, steps, settings):
-    return tune_model(model, objective, optimizer, steps, **settings)
+@hookimpl
+def jaxfne_register_model_methods(registry):
+    registry.add(tune, name="tune")

@@ -180,11 +180,32 @@ def resolve_spelling(optimizer, names):
     return names_ci.get(optimizer.lower(), optimizer)
 
 
+def tune(model, objective=None, optimizer="random_search", steps: Optional[int] = None, **settings):
+    """Search tunable parameters to minimise ``objective``'s total loss (``model.tune``).
+
+    objective: default the configuration's objective section.
+    Returns ``(new_model, TuneReport)``; ``model`` is never changed. optimizer: a registered
+    name (``jaxfne plugins``) or an OptimizerSpec (``jaxfne.gsdr(...)``). Keywords:
+    tunables: names from ``model.tunables()`` (default all); bounds: {name: (lower, upper)};
+    options: the optimizer's options; seed: optimizer seed (default 0); sim: the simulation
+    every candidate runs (default: the configuration's); chunk_size: candidates per vmapped
+    chunk (bounds memory); progress: a progress bar; stop_on_gates: stop early once the best
+    candidate passes every gate of the objective; evaluator: where each generation's
+    candidates run (default :class:`~jaxfne_optim.evaluator.LocalEvaluator`;
+    ``jaxfne_distributed.DaskEvaluator(client)`` for a cluster); max_evaluations: at most this
+    many simulations, for every optimizer. steps: at most this many steps (generations);
+    default 10, or unlimited when max_evaluations is given.
+    """
+    objective = objective if objective is not None else model.objective_config()
+    best, report = tune_model(model, objective, optimizer, steps, **settings)
+    return model.with_tuned(best), report
+
+
 def tune_model(model, objective, optimizer="random_search", steps: Optional[int] = None, *, tunables=None,
                bounds=None, options=None, seed: int = 0, sim=None, chunk_size: Optional[int] = None,
                progress: bool = False, stop_on_gates: bool = False, evaluator: Optional[Evaluator] = None,
                max_evaluations: Optional[int] = None):
-    """Implementation of :meth:`jaxfne_core.model.Model.tune`; returns (best values, report)."""
+    """What :func:`tune` runs; returns (best values {name: float}, report)."""
     if steps is None:
         steps = 10 if max_evaluations is None else UNLIMITED_STEPS
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:

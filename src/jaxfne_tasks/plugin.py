@@ -8,7 +8,7 @@ import attrs
 
 from jaxfne_core import hookimpl
 
-from . import hookspecs, task_outputs, trials
+from . import hookspecs, model_methods, task_outputs, trials
 from .hookspecs import Paradigm
 from .paradigm import global_local_oddball, standard_visual_omission
 from .task_config import TaskConfig
@@ -72,3 +72,9 @@ def jaxfne_register_paradigms(registry):
 @hookimpl
 def jaxfne_register_sections(registry):
     registry.add(TaskConfig, name="task")
+
+
+@hookimpl
+def jaxfne_register_model_methods(registry):
+    for name, function in model_methods.MODEL_METHODS.items():
+        registry.add(function, name=name)

@@ -342,6 +342,16 @@ def check_command(command_cls):
     assert parser.format_help().startswith("usage:")
 
 
+def check_model_method(entry):
+    """A model method is a function taking the model first, under a name the Model does not
+    already answer itself (such a method would never be reached)."""
+    import inspect
+    assert not hasattr(Model, entry.name), f"model method {entry.name!r} is shadowed by Model.{entry.name}"
+    parameters = list(inspect.signature(entry.value).parameters.values())
+    assert parameters and parameters[0].kind in (parameters[0].POSITIONAL_ONLY, parameters[0].POSITIONAL_OR_KEYWORD), \
+        f"model method {entry.name!r} must take the model as its first argument"
+
+
 def check_section(entry, registry):
     """A configuration section's class: its defaults build, round-trip through the strict
     converter, and an unknown key is refused naming its path."""
@@ -371,6 +381,9 @@ def check_entry(entry, registry=None):
     if entry.stage == "section":
         check_section(entry, registry)
         return
+    if entry.stage == "method":
+        check_model_method(entry)
+        return
     check_options_roundtrip(entry, registry)
     try:
         stage = entry.value(entry.value.Options())
@@ -385,4 +398,4 @@ def check_entry(entry, registry=None):
         pytest.skip(str(e))
 
 
-__all__ = ["conformance_cases", "TraceCounter", "check_options_roundtrip", "synthetic_circuit", "check_emitter", "check_source", "check_field", "check_probe", "check_metric", "quadratic_problem", "rosenbrock_problem", "rastrigin_problem", "noisy_quadratic_problem", "true_quadratic_loss", "check_optimizer", "check_paradigm", "check_command", "check_section", "check_entry"]
+__all__ = ["conformance_cases", "TraceCounter", "check_options_roundtrip", "synthetic_circuit", "check_emitter", "check_source", "check_field", "check_probe", "check_metric", "quadratic_problem", "rosenbrock_problem", "rastrigin_problem", "noisy_quadratic_problem", "true_quadratic_loss", "check_optimizer", "check_paradigm", "check_command", "check_model_method", "check_section", "check_entry"]

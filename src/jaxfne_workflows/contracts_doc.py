@@ -71,6 +71,13 @@ def contracts_markdown() -> str:
                       "`objective`). The configuration structures that section into it strictly; stages "
                       "read its attributes (an emitter's `build(network)` gets the network section).", ""]
             continue
+        if kind.instances and not attrs.has(kind.base):          # model methods: plain functions
+            lines += [f"## {kind.name}: a function (hook `{kind.hook}`)", "",
+                      "A function `fn(model, ...)` registered by name (`registry.add(fn, name=\"evaluate\")`) "
+                      "that every Model answers as `model.<name>(...)`: the model comes first, then the "
+                      "caller's arguments. The name may not start with `_` nor be one of the Model's own "
+                      "attributes (`check_model_method`).", ""]
+            continue
         lines += [f"## {kind.name}: `{kind.base.__name__}` (hook `{kind.hook}`)", "",
                   " ".join((inspect.getdoc(kind.base) or "").split()), ""]
         if kind.instances:
