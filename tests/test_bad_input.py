@@ -145,6 +145,20 @@ def test_questionable_geometry_is_a_receipt_warning(tmp_path):
     assert load_config(path).probe.options.top_um == -500.0
 
 
+def test_a_probe_far_from_the_cells_is_warned_about_from_the_circuit_itself():
+    """The lateral check measures the cells the emitter built (not a network option): a shank
+    600 um beyond the farthest cell is warned about, one 400 um beyond is not."""
+    def model(x_um):
+        return jtfne.construct(jtfne.configuration().network(n=40, radius_um=100.0)
+                               .probe("multi_shank", shanks=[[0.0, 0.0], [x_um, 0.0]], n_contacts=4).build())
+    near = model(0.0)
+    extent = float(np.hypot(*near.circuit.positions_um[:, :2].T).max())
+    assert 0 < extent <= 100.0
+    far = [w for w in model(extent + 600.0).warnings if "beyond the farthest cell" in w]
+    assert len(far) == 1 and far[0].startswith("4 contacts") and f"({extent:.0f} um)" in far[0]
+    assert not [w for w in model(extent + 400.0).warnings if "beyond the farthest cell" in w]
+
+
 def _runaway_config(tmp_path, **emitter):
     cfg = copy.deepcopy(V1)
     cfg["network"]["n"] = 40

@@ -291,3 +291,66 @@ def test_the_network_task_and_objective_sections_belong_to_their_packages():
 
     with pytest.raises(PluginError, match="section 'analysis' must be an attrs class registered as one of network"):
         load_registry(make_plugin_manager(entry_points=False, plugins=[("odd", Odd())]))
+
+
+def test_every_source_step_gets_the_same_step_inputs():
+    """Source.step has one signature whatever the source needs (no flag changes its arity):
+    the engine hands every step a StepInputs with the global step, the run key and the
+    drives, and the membrane potential only to a source that declares needs_voltage."""
+    import inspect
+
+    import jax.numpy as jnp
+    from jaxfne_core.model import construct
+    from jaxfne_core.stages import Source, StepInputs
+    from jaxfne_emitters.synapses import ExponentialSource
+
+    @attrs.frozen
+    class NoOptions:
+        """No options."""
+
+    class ClockSource(Source):
+        """Records what its step was handed; delivers no current."""
+        name, Options, voltage = "clock", NoOptions, False
+
+        @property
+        def needs_voltage(self):
+            return self.voltage
+
+        def positions_um(self, circuit):
+            return circuit.positions_um
+
+        def cell_of_source(self, circuit):
+            return np.arange(circuit.n_cells)
+
+        def init_params(self, circuit, dt):
+            return {"zero": jnp.zeros(circuit.n_cells, jnp.float32)}
+
+        def init_state(self, params):
+            return {"t": jnp.int32(-1), "v_mean": jnp.float32(0.0), "v_given": jnp.bool_(False)}
+
+        def step(self, params, state, spikes, inputs):
+            assert isinstance(inputs, StepInputs) and inputs.drive.shape == (0,)
+            given = inputs.v is not None
+            v_mean = jnp.mean(inputs.v) if given else jnp.float32(0.0)
+            return {"t": inputs.t, "v_mean": v_mean, "v_given": jnp.bool_(given)}, params["zero"], params["zero"]
+
+    class VoltageClockSource(ClockSource):
+        name, voltage = "voltage_clock", True
+
+    class Plugin:
+        @jtfne.hookimpl
+        def jaxfne_register_sources(self, registry):
+            registry.add(ClockSource)
+            registry.add(VoltageClockSource)
+
+    registry = load_registry(make_plugin_manager(plugins=[("clock", Plugin())]))
+    for name, voltage in (("clock", False), ("voltage_clock", True)):
+        cfg = (jtfne.configuration(registry).network(n=8).source(name).no_field()
+               .probe(modes=["spikes", "V_m"]).build())
+        signals, state = construct(cfg, registry=registry).simulate_with_state(jtfne.simulation(duration_ms=2.0))
+        assert int(state["source"]["t"]) == 19 and bool(state["source"]["v_given"]) is voltage
+        if voltage:          # the V handed to the last step is the V recorded one step earlier
+            assert float(state["source"]["v_mean"]) == pytest.approx(float(np.mean(signals["V_m"][-2])), abs=1e-4)
+    for cls in (Source, ExponentialSource):
+        assert list(inspect.signature(cls.step).parameters)[:5] == ["self", "params", "state", "spikes", "inputs"]
+    assert not hasattr(Source, "needs_clock")

@@ -8,7 +8,7 @@ import pytest
 
 import jaxfne as jtfne
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.stages import Circuit
+from jaxfne_core.stages import Circuit, StepInputs
 from jaxfne_emitters.inputs import InputSpec, build_inputs, input_spikes
 from jaxfne_emitters.pathways import draw_delays, draw_weights
 from jaxfne_emitters.synapses import ExponentialOptions, ExponentialSource
@@ -89,7 +89,7 @@ def test_an_input_spike_reaches_its_target_after_its_delay_through_the_synapse()
     key = jax.random.key(0)
 
     def body(state, t):
-        state, i_syn, i_tm = src.step(params, state, jnp.zeros(3, bool), t=t, key=key)
+        state, i_syn, i_tm = src.step(params, state, jnp.zeros(3, bool), StepInputs(t=t, key=key))
         return state, (i_syn, i_tm)
     _, (i_syn, i_tm) = jax.lax.scan(body, src.init_state(params), jnp.arange(100, dtype=jnp.int32))
     i_syn, i_tm = np.asarray(i_syn), np.asarray(i_tm)

@@ -22,7 +22,7 @@ def test_options_lists_every_option_of_every_builtin_stage(capsys):
     text = capsys.readouterr().out
     checked = 0
     for e in jtfne.default_registry():
-        if e.stage in ("objective", "command") or e.distribution != "jaxfne":
+        if e.stage in ("objective", "command", "method") or e.distribution != "jaxfne":
             continue
         assert f"{e.stage} {e.name} (jaxfne)" in text
         for f in attrs.fields(e.value if e.stage == "section" else e.value.Options):

@@ -10,7 +10,7 @@ import scipy.integrate
 
 import jaxfne as jtfne
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.stages import Circuit
+from jaxfne_core.stages import Circuit, StepInputs
 from jaxfne_emitters.kinetics import nmda_block
 from jaxfne_emitters.lif import LIFEmitter, LIFOptions
 from jaxfne_emitters.synapses import (CustomReceptor, ExponentialOptions, ExponentialSource,
@@ -32,10 +32,10 @@ def star_circuit(connectivity, delay_ms, weight=(1.0, 0.5, -2.0, 0.25)):
 def run_source(source, circuit, spikes, dt=0.1, v=None):
     """Step ``source`` over the (T, N) spike raster: -> synaptic currents (T, N), transmembrane (T, S)."""
     params = source.init_params(circuit, dt)
-    extra = () if v is None else (jnp.asarray(v, jnp.float32),)
+    inputs = StepInputs(v=None if v is None else jnp.asarray(v, jnp.float32))
 
     def body(state, s):
-        state, i_syn, i_tm = source.step(params, state, s, *extra)
+        state, i_syn, i_tm = source.step(params, state, s, inputs)
         return state, (i_syn, i_tm)
     _, (i_syn, i_tm) = jax.lax.scan(body, source.init_state(params), jnp.asarray(spikes))
     return np.asarray(i_syn, np.float64), np.asarray(i_tm, np.float64)
@@ -155,7 +155,7 @@ def conductance_psp(dt, t_end=30.0, g0=0.2, tau_s=5.0, tau_m=20.0, e_l=-70.0, e_
 
     def body(carry, s):
         ss, es = carry
-        ss, i_syn, _ = src.step(sp, ss, s, es["v"])
+        ss, i_syn, _ = src.step(sp, ss, s, StepInputs(v=es["v"]))
         es, _, v = em.step(ep, es, i_syn, None, dt, noise=None)
         return (ss, es), v[1]
     _, v = jax.lax.scan(body, (src.init_state(sp), em.init_state(ep)), spikes)

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxfne_core.errors import ConfigError
+from jaxfne_core.stages import StepInputs
 from jaxfne_core.validators import FieldValueError, number, one_of, optional
 from jaxfne_emitters.synapses import ReceptorExponentialSource, ReceptorOptions
 
@@ -308,12 +309,12 @@ class CableSource(ReceptorExponentialSource):
             jnp.zeros((p["cells"].shape[0], p["phi_t"].shape[0]), jnp.float32) for p in params["cable"])
         return {"syn": super().init_state(params["syn"]), "cable": cables}
 
-    def step(self, params, state, spikes, v=None, *, t=None, key=None, drive=None):
+    def step(self, params, state, spikes, inputs: StepInputs = StepInputs()):
         """The synapses, then every cell's cable: -> (state, i_syn (N,), transmembrane (S,)).
         With population_kernel no cell's cable is kept (the model refuses ``sources`` and
         ``dipole``, and a field reads the groups' projection), so this path, taken only
         when no field is read, returns zero transmembrane currents."""
-        syn, i_syn, base = super().step(params["syn"], state["syn"], spikes, v, t=t, key=key, drive=drive)
+        syn, i_syn, base = super().step(params["syn"], state["syn"], spikes, inputs)
         if self.projection_only:
             n_sources = sum(p["cells"].shape[0] * p["phi_t"].shape[0] for p in params["cable"])
             return {**state, "syn": syn}, i_syn, jnp.zeros((n_sources,), jnp.float32)
@@ -426,18 +427,16 @@ class CableSource(ReceptorExponentialSource):
         out["state0"] = jnp.zeros(out["readout"].shape[:2], jnp.float32)
         return out
 
-    def step_projected(self, params, projection, state, projected, spikes, v=None, *, t=None, key=None,
-                       drive=None):
+    def step_projected(self, params, projection, state, projected, spikes, inputs: StepInputs = StepInputs()):
         """population_kernel: the synapses as in :meth:`step`; each kernel group's cable is
         driven by its cells' summed currents, and the field is the sum of the groups' readouts
         (one batched step for all groups)."""
         syn_p = params["syn"]
         if self.is_kinetic(syn_p):                    # the channel currents without forming the sources
-            syn, i_syn, per_channel = self._advance_kinetic(syn_p, state["syn"], spikes, v, t, key, drive)
+            syn, i_syn, per_channel = self._advance_kinetic(syn_p, state["syn"], spikes, *inputs)
             current = syn_p["calibration"] * per_channel.reshape(-1, i_syn.shape[0])
         else:
-            syn, i_syn, base = ReceptorExponentialSource.step(self, syn_p, state["syn"], spikes, v, t=t, key=key,
-                                                              drive=drive)
+            syn, i_syn, base = ReceptorExponentialSource.step(self, syn_p, state["syn"], spikes, inputs)
             current = -base[i_syn.shape[0]:].reshape(-1, i_syn.shape[0])
         # current: (C, N) channel currents into the cells (calibrated)
         if "members" in projection:                   # a placement per member: gather them (padding N reads 0)

@@ -1,6 +1,6 @@
-"""jaxfne core: hook specs, registry, stage contracts, claims, configuration, assembly,
-simulation engine, receipts. Imports no plugin package (objectives live in jaxfne_objectives,
-tuning in jaxfne_optim)."""
+"""jaxfne core, the plugin host: hook specs, registry, stage contracts, claims, configuration,
+assembly, simulation engine, receipts. Imports no other jaxfne package (scoring, tuning and
+trials are model methods their packages register)."""
 from .plugins import hookimpl  # noqa: I001  (first: plugins import it from here)
 from .assemble import Pipeline, assemble
 from .claims import Amplitude, ChargeConservation, FieldSolver, SourceCalibration, truth_labels
@@ -17,7 +17,7 @@ from .receipts import RunReceipt, save_receipt
 from .registry import Registry
 from .signals import Signals
 from .stages import (Circuit, Command, Emitter, Field, MembraneSource, Pathway, Probe,
-                     ProjectingSource, Source)
+                     ProjectingSource, Source, StepInputs)
 from .version import PLUGIN_API_VERSION, __version__
 
 __all__ = [
@@ -31,6 +31,6 @@ __all__ = [
     "default_registry", "load_registry", "make_plugin_manager",
     "Port", "RunReceipt",
     "save_receipt", "Registry", "Signals", "Circuit", "Pathway", "Emitter", "Field", "Probe",
-    "Source", "MembraneSource", "ProjectingSource", "Command",
+    "Source", "MembraneSource", "ProjectingSource", "StepInputs", "Command",
     "PLUGIN_API_VERSION", "__version__",
 ]

@@ -24,7 +24,7 @@ from jax import lax
 from .divergence import update_bad_cell
 from .rng import counter_normal
 from .signals import CONTACT_MODES
-from .stages import MembraneSource
+from .stages import MembraneSource, StepInputs
 
 FIELD_MODES = CONTACT_MODES
 NOISE_BLOCK = 16            # steps of emitter noise generated at once (memory: B x noise size)
@@ -78,15 +78,14 @@ def make_runner(stages, modes, n_steps: int, dt_ms: float, record_every: int = 1
             membrane = emitter.membrane_currents(params["emitter"], em_state)
             src_state, i_tm = source.step_membrane(params["source"], carry["source"], spikes, membrane)
         else:
-            v_pre = (emitter.membrane_potential(carry["emitter"]),) if source.needs_voltage else ()
-            clock = {"t": t, "key": key, "drive": drive_t} if source.needs_clock else {}
+            v_pre = emitter.membrane_potential(carry["emitter"]) if source.needs_voltage else None
+            inputs = StepInputs(v_pre, t, key, drive_t)       # unused entries cost nothing under jit
             if "projection" in params:
                 src_state, projected, i_syn, values = source.step_projected(
                     params["source"], params["projection"], carry["source"], carry["projected"], carry["spikes"],
-                    *v_pre, **clock)
+                    inputs)
             else:
-                src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"], *v_pre,
-                                                     **clock)
+                src_state, i_syn, i_tm = source.step(params["source"], carry["source"], carry["spikes"], inputs)
             em_state, spikes, v = emitter.step(params["emitter"], carry["emitter"], i_syn + drive,
                                                step_key, dt, **noise)
         # any non-finite v: v * 0 is 0 for every finite v and NaN otherwise, so the sum cannot

@@ -35,12 +35,12 @@ def check_geometry(pipeline, circuit, probe_geometry) -> tuple:
         if not inside.all():
             warnings.append(f"{int((~inside).sum())} of {z.size} contacts lie outside the column's depth "
                             f"(0 to {depth:.0f} um): they record the field beyond the tissue the model has")
-        lateral = np.hypot(probe_geometry.positions_um[:, 0], probe_geometry.positions_um[:, 1])
-        radius = float(getattr(pipeline.config.network, "radius_um", 0.0))
-        far = lateral > radius + 500.0
+        # the cells' lateral extent (what the emitter built, whatever its network section holds)
+        radius = float(np.hypot(circuit.positions_um[:, 0], circuit.positions_um[:, 1]).max(initial=0.0))
+        far = np.hypot(probe_geometry.positions_um[:, 0], probe_geometry.positions_um[:, 1]) > radius + 500.0
         if far.any():
-            warnings.append(f"{int(far.sum())} contacts lie more than 500 um beyond the column's radius "
-                            f"({radius:.0f} um): expect small signals")
+            warnings.append(f"{int(far.sum())} contacts lie more than 500 um beyond the farthest cell from the "
+                            f"column's axis ({radius:.0f} um): expect small signals")
     return tuple(warnings)
 
 

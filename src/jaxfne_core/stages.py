@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, NamedTuple
 
 import attrs
 import jax
@@ -227,6 +227,21 @@ class Emitter(Stage):
         return "none"
 
 
+class StepInputs(NamedTuple):
+    """What the engine hands every source step besides the spikes (a pytree, one example).
+
+    v: (N,) membrane potential (mV) at the start of the step where the source declares
+    :attr:`Source.needs_voltage`, else None. t: the global step (int32 scalar). key: the run's
+    PRNG key (fold ``t`` in for this step's draws). drive: (K,) this step's task drive time
+    courses (for inputs with their own timing and randomness, or a task's synaptic drives).
+    """
+
+    v: Any = None
+    t: Any = None
+    key: Any = None
+    drive: Any = None
+
+
 class Source(Stage):
     """Synaptic kernel: spikes -> synaptic input per cell, and the same currents as
     charge-conserving transmembrane sources placed in space."""
@@ -257,26 +272,19 @@ class Source(Stage):
         """Initial state for one example."""
 
     @abc.abstractmethod
-    def step(self, params, state, spikes):
+    def step(self, params, state, spikes, inputs: StepInputs):
         """Deliver the previous step's ``spikes`` (N,) bool and decay.
 
-        Returns ``(state, synaptic_current (N,), transmembrane (S,))``; transmembrane currents
-        are positive outward (a source), and each cell's sum to zero. Pure. A source whose
-        :attr:`needs_voltage` is true is called ``step(params, state, spikes, v)`` with the
-        membrane potential (N,) mV at the start of the step (conductance synapses); one whose
-        :attr:`needs_clock` is true also gets ``t=`` the global step (int32), ``key=`` the
-        run's key and ``drive=`` this step's (K,) task drive time courses (inputs with their own
-        timing and randomness, or driven by a task's synaptic drives).
+        inputs: this step's :class:`StepInputs` (the engine always passes them; a source that
+        needs none ignores them). Returns ``(state, synaptic_current (N,), transmembrane
+        (S,))``; transmembrane currents are positive outward (a source), and each cell's sum to
+        zero. Pure.
         """
 
     @property
     def needs_voltage(self) -> bool:
-        """Whether :meth:`step` takes the postsynaptic membrane potential (default False)."""
-        return False
-
-    @property
-    def needs_clock(self) -> bool:
-        """Whether :meth:`step` takes the keywords ``t``, ``key`` and ``drive`` (default False)."""
+        """Whether :meth:`step` reads ``inputs.v``, the postsynaptic membrane potential
+        (conductance synapses); the engine reads it from the emitter only then (default False)."""
         return False
 
     @property
@@ -321,9 +329,8 @@ class ProjectingSource(Source):
         rows, LFP first)."""
 
     @abc.abstractmethod
-    def step_projected(self, params, projection, state, projected_state, spikes, *args, **clock):
-        """Like :meth:`step` (with ``v`` and the clock keywords when :attr:`needs_voltage` /
-        :attr:`needs_clock`), with the field readout: returns ``(state, projected_state,
+    def step_projected(self, params, projection, state, projected_state, spikes, inputs: StepInputs):
+        """Like :meth:`step`, with the field readout: returns ``(state, projected_state,
         synaptic_current (N,), values (R,))`` with values = matrix @ transmembrane."""
 
     @property
@@ -338,7 +345,7 @@ class MembraneSource(Source):
     steps the emitter first and calls :meth:`step_membrane` with the emitter's
     :meth:`Emitter.membrane_currents` after that step; it delivers no synaptic current."""
 
-    def step(self, params, state, spikes):
+    def step(self, params, state, spikes, inputs=None):
         raise UsageError(f"{self.label} reads the emitter's membrane currents: the engine calls "
                          "step_membrane(params, state, spikes, membrane)")
 

@@ -27,7 +27,7 @@ import numpy as np
 from jaxfne_core.claims import ChargeConservation, SourceCalibration
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.memory import InsufficientMemoryError, check_fits
-from jaxfne_core.stages import Circuit, ProjectingSource
+from jaxfne_core.stages import Circuit, ProjectingSource, StepInputs
 from jaxfne_core.validators import FieldValueError, number, one_of, optional
 
 from .connectivity import outgoing_table, row_channels
@@ -113,11 +113,6 @@ class _ChannelSource(ProjectingSource):
     @property
     def needs_voltage(self) -> bool:
         return self.options.synapse_model == "conductance"
-
-    @property
-    def needs_clock(self) -> bool:
-        """With inputs the step takes ``t`` (the global step) and the run ``key``."""
-        return bool(self.options.inputs)
 
     @abc.abstractmethod
     def input_channels(self, circuit: Circuit, inputs: dict) -> np.ndarray:
@@ -425,7 +420,8 @@ class _ChannelSource(ProjectingSource):
         gains = [params["pre_gain"]]
         if "inputs" in params:
             if t is None or key is None:
-                raise ValueError("a source with inputs steps as step(params, state, spikes, ..., t=step, key=run_key)")
+                raise ValueError("a source with inputs steps as step(params, state, spikes, "
+                                 "StepInputs(t=step, key=run_key))")
             units = params["unit_input"].shape[0]
             fired = input_spikes(params["inputs"], units, key, t - 1, params["dt_ms"]) & (t >= 1)
             if "pending" in state:          # drive inputs: generated last step from that step's drive
@@ -523,11 +519,12 @@ class _ChannelSource(ProjectingSource):
             i_syn = i_syn + state[k * n:(k + 1) * n]
         return state, i_syn
 
-    def step(self, params, state, spikes, v=None, *, t=None, key=None, drive=None):
+    def step(self, params, state, spikes, inputs: StepInputs = StepInputs()):
         if self.is_kinetic(params):
-            if self.needs_voltage and v is None:
-                raise ValueError("conductance synapses need the membrane potential: step(params, state, spikes, v)")
-            state, i_syn, per_channel = self._advance_kinetic(params, state, spikes, v, t, key, drive)
+            if self.needs_voltage and inputs.v is None:
+                raise ValueError("conductance synapses need the membrane potential: step(params, state, spikes, "
+                                 "StepInputs(v=...))")
+            state, i_syn, per_channel = self._advance_kinetic(params, state, spikes, *inputs)
             return state, i_syn, params["calibration"] * jnp.concatenate([i_syn, -per_channel.reshape(-1)])
         state, i_syn = self._advance(params, state, spikes)
         transmembrane = params["calibration"] * jnp.concatenate([i_syn, -state[:i_syn.shape[0] * params["decay"].shape[0]]])
@@ -570,10 +567,10 @@ class _ChannelSource(ProjectingSource):
         return {"rows": jnp.asarray(rows), "table": jnp.asarray(np.concatenate([table, field], axis=1)),
                 "state0": jnp.zeros((base + c * r,), jnp.float32)}
 
-    def step_projected(self, params, projection, state, projected, spikes, v=None, *, t=None, key=None, drive=None):
+    def step_projected(self, params, projection, state, projected, spikes, inputs: StepInputs = StepInputs()):
         """The step with the field projected: ``projected`` is the whole flat state (synaptic
         state, scratch, z) and ``state`` passes through unused. Only the fast path projects
-        (no conductances, no inputs), so ``v`` and the clock are not read."""
+        (no conductances, no inputs), so ``inputs`` are not read."""
         c, n = params["decay"].shape[0], params["pre_gain"].shape[0]
         base, r = params["state0"].shape[0], projection["rows"].shape[1]
         projected, i_syn = self._advance(params, projected, spikes, projection["table"])

@@ -20,7 +20,8 @@ PUBLIC_HELPERS = (
     ("jaxfne_core.rng", "counter_normal(key, shape): the engine's counter-based normal draws"),
     ("jaxfne_core.claims", "SourceCalibration, ChargeConservation, FieldSolver, Amplitude: the claims"),
     ("jaxfne_core.ports", "Port: typed stage inputs and outputs"),
-    ("jaxfne_core.stages", "Circuit, Compartments, ProbeGeometry: what emitters build and probes describe"),
+    ("jaxfne_core.stages", "Circuit, Compartments, ProbeGeometry: what emitters build and probes describe; "
+                           "StepInputs (v, t, key, drive): what the engine hands every source step"),
     ("jaxfne_core.stages", "population_labels(name): the names a population answers to (L4_E, L4, E)"),
     ("jaxfne_objectives.metric", "Metric, slice_signal, population_columns: an objective metric and its selection"),
     ("jaxfne_optim.problem", "TuneProblem, OptimResult, record: what an optimizer minimises and returns"),

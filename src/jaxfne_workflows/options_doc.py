@@ -77,8 +77,8 @@ def class_options(cls) -> list[dict]:
 
 def options_table(registry, stage=None, name=None, distribution=None) -> list[dict]:
     """One dict per registered stage (optionally one stage kind, one name, one distribution)
-    with its options (a configuration section: its fields); objective metrics and commands
-    have none and are left out."""
+    with its options (a configuration section: its fields); objective metrics, commands and
+    model methods have none and are left out (``jaxfne plugins`` lists them)."""
     out = []
     for e in registry:
         kind = registry.kinds[e.stage]
