@@ -1,5 +1,6 @@
 """Recording: V_m of a subset of cells, an unrecorded warmup, spikes stored as spike times,
 and population names (cell classes listed, user classes mapped onto them)."""
+import jax
 import numpy as np
 import pytest
 
@@ -45,6 +46,9 @@ def test_warmup_is_simulated_but_neither_recorded_nor_measured():
     for mode in ("spikes", "V_m", "LFP"):
         np.testing.assert_array_equal(np.asarray(warm[mode]), np.asarray(whole[mode])[200:])
     assert warm.time_ms[0] == pytest.approx(20.1) and warm.t0_ms == 20.0
+    # Signals is a pytree: through a tree map (and jit) the rows keep their times
+    mapped = jax.jit(lambda s: jax.tree.map(lambda x: x * 1, s))(warm)
+    assert mapped.t0_ms == 20.0 and mapped.time_ms[0] == pytest.approx(20.1)
     r = m.compute_readout(warm, [jtfne.readout_spec("all", "spike_rate_hz"),
                                  jtfne.readout_spec("late", "spike_rate_hz", time_window_ms=(30.0, 50.0))])
     spikes = np.asarray(whole["spikes"])

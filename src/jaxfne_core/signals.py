@@ -131,12 +131,12 @@ class Signals:
 
 def _flatten(s: Signals):
     keys = tuple(sorted(s.arrays))
-    return [s.arrays[k] for k in keys], (keys, s.dt_ms, tuple(sorted(s.units.items())), s.context)
+    return [s.arrays[k] for k in keys], (keys, s.dt_ms, tuple(sorted(s.units.items())), s.context, s.t0_ms)
 
 
 def _unflatten(aux, leaves):
-    keys, dt, units, context = aux
-    return Signals(dict(zip(keys, leaves)), dt, dict(units), context)
+    keys, dt, units, context, t0_ms = aux
+    return Signals(dict(zip(keys, leaves)), dt, dict(units), context, t0_ms)
 
 
 jax.tree_util.register_pytree_node(Signals, _flatten, _unflatten)

@@ -174,8 +174,6 @@ def simulate_trial(model, task: TaskConfig, condition: str, trial: int, sim: Opt
     return {m: np.asarray(a)[0] for m, a in arrays.items()}
 
 
-
-
 def trials_receipt(model, results: TrialResults, sim: Optional[Simulation] = None):
     """A RunReceipt for a trial batch: its id covers the configuration (with its task section)
     and the trials' seed; the diagnostics list the trials that failed."""
