@@ -337,3 +337,24 @@ def test_sigkill_of_jaxfne_run_at_random_moments(tmp_path):
 
 def test_refusals_are_jaxfne_errors():
     assert issubclass(UnsafeOutputError, JaxfneError) and issubclass(OutputExistsError, JaxfneError)
+
+
+def test_a_file_that_appears_while_it_is_written_is_not_replaced(tmp_path, monkeypatch):
+    """The existence check and the publish are not one step apart: a file another process
+    creates after the check but before the publish is kept, and no temporary is left."""
+    from jaxfne_core import io as jio
+    target = tmp_path / "receipt.json"
+    real_fdopen = os.fdopen
+
+    def racing_fdopen(fd, *args, **kwargs):          # the other process writes while we do
+        target.write_text("theirs")
+        return real_fdopen(fd, *args, **kwargs)
+    monkeypatch.setattr(jio.os, "fdopen", racing_fdopen)
+    with pytest.raises(OutputExistsError, match="receipt.json exists"):
+        jio.write_json_atomic(target, {"ours": 1})
+    assert target.read_text() == "theirs" and sorted(p.name for p in tmp_path.iterdir()) == ["receipt.json"]
+    monkeypatch.setattr(jio.os, "fdopen", real_fdopen)
+    jio.write_json_atomic(target, {"ours": 1}, overwrite=True)
+    assert json.loads(target.read_text()) == {"ours": 1}
+    jio.write_json_atomic(tmp_path / "new.json", {"a": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json", "receipt.json"]

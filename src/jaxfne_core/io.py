@@ -25,12 +25,31 @@ def _atomic_write_bytes(path, data: bytes, overwrite: bool) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        _publish(tmp, path, overwrite)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def _publish(tmp: str, path: Path, overwrite: bool) -> None:
+    """Move the finished ``tmp`` to ``path`` in one step. Without ``overwrite`` a hard link
+    publishes it, which fails if ``path`` appeared since it was checked (another process), so
+    a file is never replaced unasked; where links are unsupported, a checked rename."""
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise OutputExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it") from None
+    except OSError:                       # no hard links here (some network or FUSE filesystems)
+        if path.exists():
+            raise OutputExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it") from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
 
 
 def _umask() -> int:
@@ -75,7 +94,7 @@ def atomic_path(path, *, overwrite=False):
     os.unlink(tmp)
     try:
         yield Path(tmp)
-        os.replace(tmp, path)
+        _publish(tmp, path, overwrite)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
