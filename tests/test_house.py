@@ -354,3 +354,45 @@ def test_every_source_step_gets_the_same_step_inputs():
     for cls in (Source, ExponentialSource):
         assert list(inspect.signature(cls.step).parameters)[:5] == ["self", "params", "state", "spikes", "inputs"]
     assert not hasattr(Source, "needs_clock")
+
+
+def test_a_plugin_section_takes_part_in_assembly_through_its_own_methods():
+    """The assembler knows no objective terms or paradigms: a section class joins the claim
+    chain with requires()/label, reports what the stages cannot deliver with problems(), and
+    names the registered things it uses with uses() (they enter the receipt's provenance)."""
+    from jaxfne_core.assemble import assemble
+    from jaxfne_core.claims import Amplitude
+    from jaxfne_core.errors import IncompatibleStagesError
+
+    @attrs.frozen
+    class Budget:
+        """A third party's objective section."""
+        needs_lfp: bool = True
+
+        label = "objective 'budget'"
+
+        def requires(self):
+            return {"amplitude": (Amplitude.MICROVOLT,)}
+
+        def problems(self, stages, registry):
+            return [] if "LFP" in stages["probe"].modes else [f"{self.label} needs LFP from {stages['probe'].label}"]
+
+        def uses(self):
+            return [("field", "point_source")]
+
+    class Plugin:
+        @jtfne.hookimpl
+        def jaxfne_register_sections(self, registry):
+            registry.add(Budget, name="objective")
+
+    registry = load_registry(make_plugin_manager(block=["objectives"], plugins=[("budget", Plugin())]))
+    with pytest.raises(IncompatibleStagesError) as e:
+        assemble(config_from_dict({"network": {"n": 8}, "probe": {"kind": "laminar", "modes": ["spikes"]},
+                                   "objective": {}}, registry), registry)
+    text = str(e.value)
+    assert "objective 'budget'" in text and "needs LFP from probe 'laminar'" in text and "uV" in text
+    cfg = config_from_dict({"network": {"n": 8}, "field": {"kind": "point_source"}, "objective": {},
+                            "source": {"kind": "exponential", "calibration_nA_per_native": 0.1,
+                                       "calibration_provenance": "assumed"}}, registry)
+    provenance = assemble(cfg, registry).provenance
+    assert [(p["stage"], p["name"]) for p in provenance][-1] == ("field", "point_source")

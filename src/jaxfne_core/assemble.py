@@ -7,9 +7,10 @@ import attrs
 
 from .claims import check_chain
 from .config import Configuration
-from .errors import ConfigError, IncompatibleStagesError, UnknownStageError
+from .errors import IncompatibleStagesError
 from .ports import check_ports
 from .signals import CONTACT_MODES
+from .stages import PLUGIN_SECTIONS
 from .plugins import default_registry
 
 
@@ -22,7 +23,6 @@ class Pipeline:
     source: object
     field: Optional[object]
     probe: object
-    objective: Optional[object]
     claims: dict
     registry: object
     provenance: tuple = ()      # (stage, name, plugin, distribution, version) of every stage used
@@ -40,33 +40,33 @@ def _instantiate(registry, stage, section):
     return cls(section.options)
 
 
-def compatibility_problems(emitter, source, field, probe, objective, registry) -> tuple[dict, list]:
-    """All claims and every broken edge (claims, ports, modes, metrics) of a chain."""
+def plugin_sections(cfg: Configuration) -> list:
+    """The configuration's plugin sections that are present, in the Configuration's order
+    (network, objective, task)."""
+    return [getattr(cfg, f.name) for f in attrs.fields(Configuration)
+            if f.name in PLUGIN_SECTIONS and getattr(cfg, f.name) is not None]
+
+
+def compatibility_problems(stages: dict, sections, registry) -> tuple[dict, list]:
+    """All claims and every broken edge of a chain: ``stages`` (kind -> stage; field may be
+    missing) and the plugin ``sections`` that depend on them. A section takes part through
+    the optional methods of its class: ``requires()`` and ``label`` (claims it needs, like a
+    stage's) and ``problems(stages, registry)`` (what the stages cannot deliver to it, as
+    messages; an objective's metric needing a mode the probe does not record)."""
+    emitter, source, field, probe = (stages.get(k) for k in ("emitter", "source", "field", "probe"))
     chain = [(s.label, s.provides, s.requires()) for s in (emitter, source, field, probe) if s is not None]
-    if objective is not None:
-        chain.append((objective.label, {}, objective.requires()))
+    chain += [(sec.label, {}, sec.requires()) for sec in sections if callable(getattr(sec, "requires", None))]
     claims, problems = check_chain(chain)
     problems = list(problems)
     problems += check_ports(source.label, source.inputs, emitter.label, emitter.outputs)
     if field is not None:
         problems += check_ports(field.label, field.inputs, source.label, source.outputs)
-    modes = probe.modes
-    if field is None:
-        for m in modes:
-            if m in CONTACT_MODES:
-                problems.append(f"{probe.label} records {m!r} but the pipeline has no field stage; "
-                                f"add a field or drop {m!r} from the probe's modes")
-    if objective is not None:
-        for t in objective.terms:
-            try:
-                metric = registry.get("objective", t.metric).value
-            except UnknownStageError as e:
-                problems.append(f"{objective.label} term {t.name!r}: {e}")
-                continue
-            if metric.mode not in modes:
-                problems.append(f"{objective.label} term {t.name!r} (metric {t.metric!r}) needs "
-                                f"probe mode {metric.mode!r}, which {probe.label} does not record "
-                                f"(modes: {list(modes)})")
+    else:
+        problems += [f"{probe.label} records {m!r} but the pipeline has no field stage; add a field or drop "
+                     f"{m!r} from the probe's modes" for m in probe.modes if m in CONTACT_MODES]
+    for sec in sections:
+        if callable(getattr(sec, "problems", None)):
+            problems += list(sec.problems(stages, registry))
     return claims, problems
 
 
@@ -78,30 +78,24 @@ def assemble(cfg: Configuration, registry=None) -> Pipeline:
     source = _instantiate(registry, "source", cfg.source)
     field = _instantiate(registry, "field", cfg.field) if cfg.field is not None else None
     probe = _instantiate(registry, "probe", cfg.probe)
-    objective = cfg.objective          # an ObjectiveConfig: its terms and what they require
-    claims, problems = compatibility_problems(emitter, source, field, probe, objective, registry)
-    if cfg.task is not None:
-        try:
-            registry.get("paradigm", cfg.task.paradigm)
-        except UnknownStageError as e:
-            raise ConfigError([("$.task.paradigm", str(e))]) from None
+    stages = {"emitter": emitter, "source": source, "probe": probe, **({"field": field} if field else {})}
+    claims, problems = compatibility_problems(stages, plugin_sections(cfg), registry)
     if problems:
         raise IncompatibleStagesError(problems)
-    return Pipeline(cfg, emitter, source, field, probe, objective, claims, registry,
-                    stage_provenance(cfg, registry))
+    return Pipeline(cfg, emitter, source, field, probe, claims, registry, stage_provenance(cfg, registry))
 
 
 def stage_provenance(cfg: Configuration, registry) -> tuple:
-    """Who provides each stage of ``cfg`` (and each objective metric): plugin, distribution and
-    version, so a receipt changes when a plugin's code does."""
+    """Who provides each stage of ``cfg`` and each registered thing its plugin sections use
+    (their optional ``uses()``: (kind, name) pairs, e.g. an objective's metrics, a task's
+    paradigm): plugin, distribution and version, so a receipt changes when a plugin's code does."""
     used = [(stage, getattr(cfg, stage).kind) for stage in ("emitter", "source", "field", "probe")
             if getattr(cfg, stage) is not None]
-    if cfg.objective is not None:
-        used += sorted({("objective", t.metric) for t in cfg.objective.terms})
-    if cfg.task is not None:
-        used.append(("paradigm", cfg.task.paradigm))
+    for sec in plugin_sections(cfg):
+        if callable(getattr(sec, "uses", None)):
+            used += list(sec.uses())
     out = []
-    for stage, name in used:
+    for stage, name in used:                  # every name was checked by the assembly first
         e = registry.get(stage, name)
         out.append({"stage": stage, "name": name, "plugin": e.plugin, "distribution": e.distribution,
                     "version": e.version})

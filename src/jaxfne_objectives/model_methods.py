@@ -36,9 +36,8 @@ def objective_config(model, objective=None):
 
 def check_objective(model, objective):
     """Refuse an objective whose terms this pipeline cannot deliver (claims, probe modes)."""
-    p = model.pipeline
-    _, problems = compatibility_problems(p.emitter, p.source, p.field, p.probe,
-                                         objective_config(model, objective), model.registry)
+    _, problems = compatibility_problems(model.pipeline.stages, [objective_config(model, objective)],
+                                         model.registry)
     if problems:
         raise IncompatibleStagesError(problems)
 

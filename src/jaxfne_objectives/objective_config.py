@@ -1,6 +1,6 @@
 """The ``objective`` section of a configuration: named loss, regularizer and gate terms over
-registered metrics. Registered as a configuration section by this package; the core reads only
-``requires()``, ``label`` and each term's ``metric`` and ``name`` (at assembly)."""
+registered metrics. Registered as a configuration section by this package; the assembler
+calls the section's ``requires()``, ``label``, ``problems(stages, registry)`` and ``uses()``."""
 from __future__ import annotations
 
 import math
@@ -9,6 +9,7 @@ from typing import Any, Optional
 import attrs
 
 from jaxfne_core.claims import Amplitude
+from jaxfne_core.errors import UnknownStageError
 from jaxfne_core.validators import FieldValueError, is_number, number, one_of
 
 
@@ -83,3 +84,22 @@ class ObjectiveConfig:
     @property
     def label(self) -> str:
         return f"objective {self.name!r}"
+
+    def problems(self, stages: dict, registry) -> list:
+        """What the assembled ``stages`` cannot deliver: a term whose metric is not registered,
+        or needs a probe mode the probe does not record."""
+        out, probe = [], stages["probe"]
+        for t in self.terms:
+            try:
+                metric = registry.get("objective", t.metric).value
+            except UnknownStageError as e:
+                out.append(f"{self.label} term {t.name!r}: {e}")
+                continue
+            if metric.mode not in probe.modes:
+                out.append(f"{self.label} term {t.name!r} (metric {t.metric!r}) needs probe mode "
+                           f"{metric.mode!r}, which {probe.label} does not record (modes: {list(probe.modes)})")
+        return out
+
+    def uses(self) -> list:
+        """The registered metrics the terms use, (kind, name) once each: they enter the receipt."""
+        return sorted({("objective", t.metric) for t in self.terms})

@@ -6,6 +6,7 @@ from typing import Optional
 
 import attrs
 
+from jaxfne_core.errors import ConfigError, UnknownStageError
 from jaxfne_core.validators import FieldValueError, number, one_of
 
 
@@ -56,3 +57,16 @@ class TaskConfig:
     trial_ms: Optional[float] = attrs.field(default=None, validator=attrs.validators.optional(number(0, lo_open=True)))
     chunk_size: Optional[int] = attrs.field(default=None, validator=attrs.validators.optional(number(1)))
     seed: int = attrs.field(default=0, validator=number(0, 2**32 - 1))
+
+    def problems(self, stages: dict, registry) -> list:
+        """An unregistered paradigm is refused by its path (a ConfigError); nothing else here
+        depends on the stages (the paradigm checks its conditions and drives before a run)."""
+        try:
+            registry.get("paradigm", self.paradigm)
+        except UnknownStageError as e:
+            raise ConfigError([("$.task.paradigm", str(e))]) from None
+        return []
+
+    def uses(self) -> list:
+        """The paradigm, whose plugin, distribution and version enter the receipt."""
+        return [("paradigm", self.paradigm)]

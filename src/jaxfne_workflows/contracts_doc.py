@@ -70,7 +70,12 @@ def contracts_markdown() -> str:
                       "A configuration section's value class, registered by name: "
                       "`registry.add(MyNetworkConfig, name=\"network\")` (names: `network`, `task`, "
                       "`objective`). The configuration structures that section into it strictly; stages "
-                      "read its attributes (an emitter's `build(network)` gets the network section).", ""]
+                      "read its attributes (an emitter's `build(network)` gets the network section). "
+                      "Optional methods the assembler calls: `requires()` and `label` (claims the section "
+                      "needs from the stages, like a stage's), `problems(stages, registry)` (messages for "
+                      "what the assembled stages cannot deliver to it; it may raise a ConfigError for a bad "
+                      "name of its own) and `uses()` ((kind, name) pairs of the registered things it uses, "
+                      "whose plugin, distribution and version enter the receipt).", ""]
             continue
         if kind.instances and not attrs.has(kind.base):          # model methods: plain functions
             lines += [f"## {kind.name}: a function (hook `{kind.hook}`)", "",
