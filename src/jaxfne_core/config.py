@@ -162,7 +162,7 @@ def make_converter(registry=None) -> cattrs.Converter:
                 continue
             # a missing section takes the same default as the builder's (one default per option)
             raw = value[f.name] if f.name in value else DEFAULT_SECTIONS[f.name]
-            if f.name in ("network", "simulation", "task", "objective") and not isinstance(raw, dict) and (
+            if f.name in ("simulation",) + PLUGIN_SECTIONS and not isinstance(raw, dict) and (
                     raw is not None or f.name in ("network", "simulation")):
                 problems.append((f"$.{f.name}", f"expected an object, got {type(raw).__name__} {raw!r}"))
                 continue

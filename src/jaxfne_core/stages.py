@@ -495,8 +495,9 @@ STAGE_KINDS = {k.name: k for k in (
     StageKind("method", "jaxfne_register_model_methods", Callable, instances=True, options=False, order=92),
 )}
 """The host's registrable kinds: the four pipeline stages, commands, configuration sections
-and model methods (functions ``fn(model, ...)`` a Model offers as ``model.<name>(...)``). Other kinds (objective metrics, optimizers, paradigms) are declared by the packages
-that own them through ``jaxfne_declare_kinds``; a plugin manager's ``kinds`` holds them all."""
+and model methods (functions ``fn(model, ...)`` a Model offers as ``model.<name>(...)``).
+Other kinds (objective metrics, optimizers, paradigms) are declared by the packages that own
+them through ``jaxfne_declare_kinds``; a plugin manager's ``kinds`` holds them all."""
 PLUGIN_SECTIONS = ("network", "task", "objective")
 """The configuration sections whose classes plugins register (``jaxfne_register_sections``)."""
 
