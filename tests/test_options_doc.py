@@ -44,3 +44,6 @@ def test_options_of_one_stage_and_unknown_names(capsys):
     assert main(["plugins", "--options", "probe", "nope"]) == 1
     assert "available probes: 'laminar', 'multi_shank'" in capsys.readouterr().err
     assert main(["plugins", "--options", "probes"]) == 1
+    capsys.readouterr()
+    assert main(["plugins", "--options", "method"]) == 1          # a kind without options says so
+    assert "method entries have no options" in capsys.readouterr().err

@@ -47,6 +47,11 @@ def print_options(args, registry) -> int:
         raise ConfigError([("--options", f"unknown stage kind {stage!r}; allowed: {', '.join(registry.kinds)}")])
     if name is not None:
         registry.get(stage, name)                     # an unknown name lists the registered ones
+    kind = registry.kinds.get(stage)
+    if kind is not None and not (kind.options or kind.section):
+        raise ConfigError([("--options", f"{stage} entries have no options; allowed: a kind with options "
+                            f"({', '.join(k for k, v in registry.kinds.items() if v.options or v.section)}); "
+                            f"`jaxfne plugins` lists the {stage} entries")])
     table = options_table(registry, stage, name, args.distribution)
     if args.json:
         print(json.dumps(table, indent=2, default=str))
