@@ -180,12 +180,15 @@ def resolve_spelling(optimizer, names):
     return names_ci.get(optimizer.lower(), optimizer)
 
 
-def tune(model, objective=None, optimizer="random_search", steps: Optional[int] = None, **settings):
+def tune(model, objective=None, optimizer="random_search", steps: Optional[int] = None, *, tunables=None,
+         bounds=None, options=None, seed: int = 0, sim=None, chunk_size: Optional[int] = None,
+         progress: bool = False, stop_on_gates: bool = False, evaluator: Optional[Evaluator] = None,
+         max_evaluations: Optional[int] = None):
     """Search tunable parameters to minimise ``objective``'s total loss (``model.tune``).
 
     objective: default the configuration's objective section.
     Returns ``(new_model, TuneReport)``; ``model`` is never changed. optimizer: a registered
-    name (``jaxfne plugins``) or an OptimizerSpec (``jaxfne.gsdr(...)``). Keywords:
+    name (``jaxfne plugins``) or an OptimizerSpec (``jaxfne.gsdr(...)``).
     tunables: names from ``model.tunables()`` (default all); bounds: {name: (lower, upper)};
     options: the optimizer's options; seed: optimizer seed (default 0); sim: the simulation
     every candidate runs (default: the configuration's); chunk_size: candidates per vmapped
@@ -197,7 +200,9 @@ def tune(model, objective=None, optimizer="random_search", steps: Optional[int] 
     default 10, or unlimited when max_evaluations is given.
     """
     objective = objective if objective is not None else model.objective_config()
-    best, report = tune_model(model, objective, optimizer, steps, **settings)
+    best, report = tune_model(model, objective, optimizer, steps, tunables=tunables, bounds=bounds, options=options,
+                              seed=seed, sim=sim, chunk_size=chunk_size, progress=progress,
+                              stop_on_gates=stop_on_gates, evaluator=evaluator, max_evaluations=max_evaluations)
     return model.with_tuned(best), report
 
 
