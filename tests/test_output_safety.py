@@ -358,3 +358,20 @@ def test_a_file_that_appears_while_it_is_written_is_not_replaced(tmp_path, monke
     assert json.loads(target.read_text()) == {"ours": 1}
     jio.write_json_atomic(tmp_path / "new.json", {"a": 1})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json", "receipt.json"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux shows the umask in /proc")
+def test_atomic_files_get_the_umask_without_the_umask_being_changed(tmp_path, monkeypatch):
+    """The published file has mode 0o666 & ~umask, and the umask is read, never set (setting it
+    to 0 and back would briefly make other threads' new files world-writable)."""
+    from jaxfne_core import io as jio
+    mask = os.umask(0o027)
+    try:
+        def refuse(_):
+            raise AssertionError("os.umask was called")
+        monkeypatch.setattr(jio.os, "umask", refuse)
+        path = jio.write_json_atomic(tmp_path / "r.json", {"a": 1})
+        assert (path.stat().st_mode & 0o777) == 0o640
+    finally:
+        monkeypatch.undo()
+        os.umask(mask)

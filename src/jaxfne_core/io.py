@@ -53,6 +53,16 @@ def _publish(tmp: str, path: Path, overwrite: bool) -> None:
 
 
 def _umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (/proc/self/status):
+    setting it to 0 and back, the fallback, leaves a window in which another thread's new
+    files would be created world-writable."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
