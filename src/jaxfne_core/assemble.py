@@ -78,7 +78,9 @@ def assemble(cfg: Configuration, registry=None) -> Pipeline:
     source = _instantiate(registry, "source", cfg.source)
     field = _instantiate(registry, "field", cfg.field) if cfg.field is not None else None
     probe = _instantiate(registry, "probe", cfg.probe)
-    stages = {"emitter": emitter, "source": source, "probe": probe, **({"field": field} if field else {})}
+    stages = {"emitter": emitter, "source": source, "probe": probe}
+    if field is not None:
+        stages["field"] = field
     claims, problems = compatibility_problems(stages, plugin_sections(cfg), registry)
     if problems:
         raise IncompatibleStagesError(problems)
