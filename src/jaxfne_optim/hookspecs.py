@@ -6,6 +6,7 @@ from __future__ import annotations
 import abc
 
 from jaxfne_core.hookspecs import hookspec
+from jaxfne_core.registry import StageRegistrar
 from jaxfne_core.stages import Stage, StageKind
 
 
@@ -21,7 +22,7 @@ class Optimizer(Stage):
 
 
 @hookspec
-def jaxfne_register_optimizers(registry) -> None:
+def jaxfne_register_optimizers(registry: StageRegistrar) -> None:
     """Register optimizers: subclasses of :class:`jaxfne_optim.hookspecs.Optimizer`."""
 
 

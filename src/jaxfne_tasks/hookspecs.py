@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from jaxfne_core.errors import ConfigError
 from jaxfne_core.hookspecs import hookspec
+from jaxfne_core.registry import StageRegistrar
 from jaxfne_core.stages import Stage, StageKind
 
 
@@ -50,7 +51,7 @@ class Paradigm(Stage):
 
 
 @hookspec
-def jaxfne_register_paradigms(registry) -> None:
+def jaxfne_register_paradigms(registry: StageRegistrar) -> None:
     """Register task paradigms: subclasses of :class:`jaxfne_tasks.hookspecs.Paradigm`."""
 
 
