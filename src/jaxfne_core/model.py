@@ -27,8 +27,7 @@ from .config import Configuration, Simulation, config_from_dict, config_to_dict,
 from .engine import initial_carry, make_runner, projected_modes
 from .errors import ConfigError, SimulationDivergedError, UnknownStageError, UsageError
 from .memory import check_fits, run_bytes
-from .sanity import check_geometry, run_warnings
-from .receipts import make_receipt
+from .receipts import make_receipt, run_warnings
 from .signals import CONTACT_MODES, Signals
 from .stages import ProjectingSource
 
@@ -78,7 +77,7 @@ class Model:
                                      st.probe.recorded_cells(self.circuit, "V_m"))
         self._params: dict = {}
         self._compiled: dict = {}
-        self.warnings: tuple = check_geometry(pipeline, self.circuit, self._probe_geometry)
+        self.warnings: tuple = tuple(st.probe.check(self.circuit, self._probe_geometry))
         if "weights" in st.probe.modes and not st.source.records_weights:
             raise ConfigError([("$.probe.modes", f"'weights' records plastic synapses, but source "
                                 f"{st.source.name!r} has none; allowed: a source with plasticity rules")])
@@ -505,7 +504,7 @@ class Model:
         if self.pipeline.field is not None:
             found = self.pipeline.field.diagnostics(signals.arrays.get("LFP"), signals.arrays.get("CSD"))
         return make_receipt(cfg_dict, sim, signals, claims_to_json(self.claims), self.truth,
-                            {**found, **(diagnostics or {})}, self.warnings + run_warnings(self, signals),
+                            {**found, **(diagnostics or {})}, self.warnings + run_warnings(signals),
                             self.pipeline.provenance)
 
     # ------------------------------------------------------------------ tuned values

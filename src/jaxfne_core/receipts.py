@@ -12,6 +12,7 @@ import sys
 
 import attrs
 import jax
+import numpy as np
 
 from .config import canonical_json
 from .io import write_json_atomic
@@ -28,6 +29,26 @@ def environment_info() -> dict:
     return {"jax_version": jax.__version__, "python": sys.version.split()[0],
             "platform": platform.platform(), "devices": [str(d) for d in jax.devices()],
             "x64": bool(jax.config.jax_enable_x64), "xla_flags": os.environ.get("XLA_FLAGS", "")}
+
+
+RUNAWAY_RATE_HZ = 500.0
+"""Mean rate above which a run is reported as runaway: sustained cortical rates stay below
+~100 Hz, and a refractory-limited population cannot exceed ~1 kHz."""
+
+
+def run_warnings(signals) -> tuple:
+    """Warnings about one run's outputs: a runaway mean rate over the recorded spikes."""
+    if "spikes" not in signals.modes:
+        return ()
+    counts = np.asarray(signals["spikes"])            # (T, N) or (B, T, N) counts per sample
+    n_samples, n_cells = counts.shape[-2], counts.shape[-1]
+    n_trials = counts.size // max(1, n_samples * n_cells)
+    duration_s = n_samples * signals.dt_ms / 1000.0
+    rate = float(counts.sum(dtype=np.float64)) / max(1, n_cells * n_trials) / max(duration_s, 1e-12)
+    if rate <= RUNAWAY_RATE_HZ:
+        return ()
+    return (f"runaway activity: mean rate {rate:.0f} Hz exceeds {RUNAWAY_RATE_HZ:.0f} Hz "
+            "(physiological cortex stays below ~100 Hz); check drive, weights and noise",)
 
 
 @attrs.frozen

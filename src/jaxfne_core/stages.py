@@ -424,6 +424,12 @@ class Probe(Stage):
         """(C, 3) contact positions."""
         return self.geometry(circuit).positions_um
 
+    def check(self, circuit: Circuit, geometry: ProbeGeometry) -> tuple:
+        """Refuse (raise :class:`~jaxfne_core.errors.ConfigError`) a placement ``geometry``
+        from which this probe cannot record its modes in ``circuit``; return warnings (str,
+        recorded in the receipt) for legal but questionable ones. Default: none."""
+        return ()
+
     def recorded_cells(self, circuit: Circuit, mode: str):
         """(K,) sorted indices of the cells whose ``mode`` (``V_m``) is recorded, or None: all."""
         return None

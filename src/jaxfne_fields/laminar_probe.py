@@ -12,9 +12,8 @@ import attrs
 import numpy as np
 
 from jaxfne_core.errors import ConfigError
-from jaxfne_core.stages import population_labels
 from jaxfne_core.signals import MODES as SIGNAL_MODES
-from jaxfne_core.stages import Probe, ProbeGeometry
+from jaxfne_core.stages import Probe, ProbeGeometry, population_labels
 from jaxfne_core.validators import FieldValueError, nonempty, number, optional, subset_of
 
 MODES = SIGNAL_MODES          # the recording modes (jaxfne_core.signals.Mode)
@@ -58,6 +57,46 @@ def select_cells(selection, circuit) -> np.ndarray:
                                 f"{allowed} or cell indices")])
         chosen.append(np.nonzero(np.isin(circuit.population, pops))[0])
     return np.unique(np.concatenate(chosen)).astype(np.int64)
+
+
+MIN_CSD_CONTACTS = 3
+"""The second spatial difference behind every CSD estimate needs three contacts per shank."""
+
+FAR_CONTACT_UM = 500.0
+"""Contacts farther than this beyond the farthest cell from the column's axis get a warning."""
+
+
+def check_placement(modes, circuit, geometry) -> tuple:
+    """:meth:`Probe.check` of the shank probes: refuse CSD on shanks of fewer than
+    :data:`MIN_CSD_CONTACTS` contacts and a field recording from contacts that all lie outside
+    the column's depth (0 to ``circuit.thickness_um``); warn about contacts outside that depth
+    and about contacts more than :data:`FAR_CONTACT_UM` beyond the cells' lateral extent."""
+    modes = set(modes)
+    z = geometry.positions_um[:, 2]
+    depth = float(circuit.thickness_um)
+    warnings = []
+    if "CSD" in modes:
+        short = [len(s) for s in geometry.shanks if len(s) < MIN_CSD_CONTACTS]
+        if short:
+            raise ConfigError([("$.probe.n_contacts", f"CSD needs at least {MIN_CSD_CONTACTS} contacts per shank "
+                                f"(a second spatial difference), got {min(short)}; allowed: n_contacts >= "
+                                f"{MIN_CSD_CONTACTS}, or drop 'CSD' from probe.modes")])
+    if {"LFP", "CSD"} & modes:
+        inside = (z >= 0) & (z <= depth)
+        if not inside.any():
+            raise ConfigError([("$.probe.top_um", f"every contact lies outside the column (depths {z.min():.0f} to "
+                                f"{z.max():.0f} um; the column spans 0 to {depth:.0f} um); allowed: contacts "
+                                "that reach the column")])
+        if not inside.all():
+            warnings.append(f"{int((~inside).sum())} of {z.size} contacts lie outside the column's depth "
+                            f"(0 to {depth:.0f} um): they record the field beyond the tissue the model has")
+        # the cells' lateral extent (what the emitter built, whatever its network section holds)
+        radius = float(np.hypot(circuit.positions_um[:, 0], circuit.positions_um[:, 1]).max(initial=0.0))
+        far = np.hypot(geometry.positions_um[:, 0], geometry.positions_um[:, 1]) > radius + FAR_CONTACT_UM
+        if far.any():
+            warnings.append(f"{int(far.sum())} contacts lie more than {FAR_CONTACT_UM:.0f} um beyond the farthest "
+                            f"cell from the column's axis ({radius:.0f} um): expect small signals")
+    return tuple(warnings)
 
 
 def _top(top_um, n, spacing, thickness, cos_tilt=1.0):
@@ -124,11 +163,10 @@ class LaminarProbeOptions(ShankOptions):
     tilt_deg: float = attrs.field(default=0.0, validator=number(-89.0, 89.0))
 
 
-class LaminarProbe(Probe):
-    """Linear laminar electrode (one shank, optionally tilted) recording spikes, V_m, LFP, CSD."""
+class ShankProbe(Probe):
+    """What the shank probes share: cell selection, LFP reference and placement checks from
+    :class:`ShankOptions`."""
 
-    name = "laminar"
-    Options = LaminarProbeOptions
     MODES = MODES
 
     def recorded_cells(self, circuit, mode):
@@ -136,6 +174,16 @@ class LaminarProbe(Probe):
 
     def lfp_reference(self, n_contacts):
         return self.options.lfp_reference(n_contacts)
+
+    def check(self, circuit, geometry) -> tuple:
+        return check_placement(self.modes, circuit, geometry)
+
+
+class LaminarProbe(ShankProbe):
+    """Linear laminar electrode (one shank, optionally tilted) recording spikes, V_m, LFP, CSD."""
+
+    name = "laminar"
+    Options = LaminarProbeOptions
 
     def geometry(self, circuit) -> ProbeGeometry:
         o = self.options
@@ -161,18 +209,11 @@ class MultiShankOptions(ShankOptions):
         validator=_check_shanks)
 
 
-class MultiShankProbe(Probe):
+class MultiShankProbe(ShankProbe):
     """Parallel vertical shanks at given lateral positions (contacts ordered shank by shank)."""
 
     name = "multi_shank"
     Options = MultiShankOptions
-    MODES = MODES
-
-    def recorded_cells(self, circuit, mode):
-        return self.options.recorded_cells(circuit, mode)
-
-    def lfp_reference(self, n_contacts):
-        return self.options.lfp_reference(n_contacts)
 
     def geometry(self, circuit) -> ProbeGeometry:
         o = self.options
